@@ -1,0 +1,129 @@
+# tapbridge -- Layer-2 site-to-site bridge over UDP.
+# GNU make.  `make V=1` shows full commands.
+
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+RUNSTATEDIR ?= /run
+DESTDIR     ?=
+
+VERSION     := 0.1.0
+BUILD       ?= build
+SAN         ?=
+
+CC          ?= cc
+PKGS        := libnl-3.0 libnl-route-3.0 libsodium
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-unused-parameter
+HARDEN   := -fstack-protector-strong -fPIE
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -DTAPBRIDGE_VERSION='"$(VERSION)"' \
+	    -DSYSCONFDIR='"$(SYSCONFDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"'
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += -pie -Wl,-z,relro,-z,now
+ifeq ($(SAN),1)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined
+  LDFLAGS    += -fsanitize=address,undefined
+else
+  CPPFLAGS   += -D_FORTIFY_SOURCE=2
+endif
+
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/src/%.o)
+LIB       := $(BUILD)/libtapbridge.a
+BIN       := $(BUILD)/tapbridge
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+MANPAGES  := man/tapbridge.8 man/tapbridge.conf.5 man/tapbridge-protocol.7
+
+ifeq ($(V),1)
+  Q :=
+  say :=
+else
+  Q := @
+  say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+.PHONY: all check unit unit-asan lint integration install uninstall demo \
+	bench deps clean format
+
+all: $(BIN)
+
+$(BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(call say,AR,$@)rm -f $@; $(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(LIB) $(PKG_LIBS) $(CRIT_LIBS)
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+		$$t --jobs=2 || fail=1; \
+	done; exit $$fail
+
+unit-asan:
+	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
+
+lint:
+	@out=$$(mandoc -Tlint -W warning $(MANPAGES) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	echo "  LINT    man pages clean"
+
+integration: $(BIN)
+	@bash tests/integration/run.sh $(BIN)
+
+check: deps-check all unit unit-asan lint integration
+
+deps-check:
+	@bash scripts/deps.sh --check-only || bash scripts/deps.sh
+
+deps:
+	@bash scripts/deps.sh
+
+demo: $(BIN)
+	@bash scripts/demo.sh $(BIN)
+
+bench: $(BIN)
+	@bash scripts/bench.sh $(BIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/tapbridge
+	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/tapbridge
+	install -m 0644 man/tapbridge.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/tapbridge.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/tapbridge-protocol.7 $(DESTDIR)$(MANDIR)/man7/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/tapbridge/tapbridge.conf ]; then \
+		echo "  keeping existing $(DESTDIR)$(SYSCONFDIR)/tapbridge/tapbridge.conf"; \
+	else \
+		install -m 0644 etc/tapbridge.conf \
+			$(DESTDIR)$(SYSCONFDIR)/tapbridge/tapbridge.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tapbridge $(DESTDIR)$(MANDIR)/man8/tapbridge.8 \
+		$(DESTDIR)$(MANDIR)/man5/tapbridge.conf.5 \
+		$(DESTDIR)$(MANDIR)/man7/tapbridge-protocol.7
+
+format:
+	clang-format -i src/*.c include/tapbridge/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(UNIT_BINS:=.d)

@@ -1,0 +1,40 @@
+/*
+ * bridge.h -- the Linux bridge around the TAP, through libnl-route-3.
+ *
+ * Owns every rtnetlink operation of tapbridge: create the bridge when it
+ * does not exist (use it when it does), enslave the TAP and the LAN port,
+ * bring them up, set MTUs, and on teardown undo exactly what setup did:
+ * release the LAN port, delete a bridge tapbridge created, leave alone what
+ * existed before.  A bridge created by tapbridge carries the alias
+ * BRIDGE_ALIAS, so a later instance recognises one left by a killed daemon
+ * and takes it over as its own.  Never touches packets.
+ */
+#ifndef TAPBRIDGE_BRIDGE_H
+#define TAPBRIDGE_BRIDGE_H
+
+#define BRIDGE_ALIAS "tapbridge"
+
+struct bridge;
+
+/*
+ * bridge_setup(br, tap, lan): create or reuse bridge br, enslave tap and
+ * lan (lan may be NULL or ""), bring all three up.  A lan port already
+ * enslaved to another bridge is an error.  On failure, undoes what it did,
+ * logs why once, and returns NULL.  Returns a handle for bridge_teardown.
+ */
+struct bridge *bridge_setup(const char *br, const char *tap, const char *lan);
+
+/*
+ * bridge_set_mtu(b, ifname, mtu): set the MTU of one interface by name.
+ * Returns 0, or -1 (logged).
+ */
+int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu);
+
+/*
+ * bridge_teardown(b): release the LAN port and the TAP from the bridge,
+ * delete the bridge if tapbridge created it, free b.  NULL is a no-op.
+ * Errors are logged; teardown goes on as far as it can.
+ */
+void bridge_teardown(struct bridge *b);
+
+#endif

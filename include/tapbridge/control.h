@@ -1,0 +1,46 @@
+/*
+ * control.h -- the control socket: `tapbridge status` asks the running
+ * daemon for its peers and counters over a unix socket.
+ *
+ * Owns the socket file (created mode 0600, so only root can ask; removed on
+ * close), the request grammar (one line: "status", "status json") and the
+ * status formats (text for people, JSON for scripts).  Serving a request is
+ * bounded in time so a stalled client cannot hold up the data path.
+ */
+#ifndef TAPBRIDGE_CONTROL_H
+#define TAPBRIDGE_CONTROL_H
+
+#include <stdio.h>
+
+#include "tapbridge/datapath.h"
+
+struct control;
+
+/*
+ * control_open(path): listen on path, creating its directory (0755) when
+ * missing and replacing a stale socket left by a dead daemon.  Refuses a
+ * path a live daemon answers on.  Returns a handle or NULL (logged).
+ */
+struct control *control_open(const char *path);
+/* control_fd(c): descriptor to watch for readability. */
+int control_fd(const struct control *c);
+/* control_serve(c, dp): accept one client and answer it. */
+void control_serve(struct control *c, struct datapath *dp);
+/* control_close(c): close and unlink the socket; NULL is a no-op. */
+void control_close(struct control *c);
+
+/*
+ * control_query(path, request, out): client side: send request, copy the
+ * answer to out.  Returns 0, or -1 (logged, with a hint).
+ */
+int control_query(const char *path, const char *request, FILE *out);
+
+enum control_format {
+	CONTROL_TEXT,
+	CONTROL_JSON,
+};
+/* control_format(info, out, fmt): write a status report to out. */
+void control_format(const struct datapath_info *info, FILE *out,
+		    enum control_format fmt);
+
+#endif

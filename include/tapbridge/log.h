@@ -1,0 +1,54 @@
+/*
+ * log.h -- diagnostics to stderr (foreground) or syslog (daemon).
+ *
+ * The OpenBSD daemon shape: log_warn adds the errno text and keeps errno;
+ * log_warnx does not.  fatal/fatalx exit the process and may be called only
+ * from main.c and the privileged parent, never from library modules.  Never
+ * pass key bytes or frame contents to any of these.  The hot path calls none
+ * of them; drops bump counters and at most call log_ratelimited.
+ */
+#ifndef TAPBRIDGE_LOG_H
+#define TAPBRIDGE_LOG_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum log_dest {
+	LOG_TO_STDERR,
+	LOG_TO_SYSLOG,
+};
+
+/* log_init(dest, verbosity, ident): 0 = info, 1 = debug.  Callable again. */
+void log_init(enum log_dest dest, int verbosity, const char *ident);
+/* log_procname(name): tag following lines with the process role. */
+void log_procname(const char *name);
+int log_verbosity(void);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * A rate limit for one kind of message: at most one line per interval.
+ * log_ratelimited(rl, now_ms, fmt, ...) logs at debug level when allowed.
+ */
+struct log_rl {
+	uint64_t next_ms;
+	uint64_t suppressed;
+};
+void log_ratelimited(struct log_rl *rl, uint64_t now_ms, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * log_addr(sa, buf, len): format an address as "198.18.0.1:7000" or
+ * "[fd00::1]:7000" (v4-mapped v6 shown as v4); returns buf.
+ */
+#define LOG_ADDR_LEN 64
+const char *log_addr(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

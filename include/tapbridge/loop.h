@@ -1,0 +1,41 @@
+/*
+ * loop.h -- the event loop: epoll over descriptors, one periodic timer
+ * (timerfd) and signals (signalfd: no work in signal handlers).
+ *
+ * Handlers register as callback plus cookie; loop knows nothing of packets.
+ * Descriptors are level-triggered and each callback does at most one batch
+ * of work before returning, so no descriptor starves another.
+ */
+#ifndef TAPBRIDGE_LOOP_H
+#define TAPBRIDGE_LOOP_H
+
+struct loop;
+
+/* loop_new(): a loop with no handlers, or NULL (logged). */
+struct loop *loop_new(void);
+/* loop_free(l): close the loop's own descriptors; NULL is a no-op. */
+void loop_free(struct loop *l);
+
+/* loop_add(l, fd, fn, cookie): call fn(cookie) while fd is readable.
+ * Returns 0, or -1 (logged). */
+int loop_add(struct loop *l, int fd, void (*fn)(void *), void *cookie);
+/* loop_del(l, fd): stop watching fd. */
+void loop_del(struct loop *l, int fd);
+
+/* loop_tick(l, ms, fn, cookie): call fn(cookie) every ms milliseconds.
+ * Returns 0, or -1 (logged). */
+int loop_tick(struct loop *l, unsigned ms, void (*fn)(void *), void *cookie);
+
+/*
+ * loop_signals(l, fn, cookie): block SIGTERM, SIGINT and SIGHUP and call
+ * fn(cookie, signo) from the loop when one arrives.  SIGPIPE is ignored.
+ * Returns 0, or -1 (logged).
+ */
+int loop_signals(struct loop *l, void (*fn)(void *, int), void *cookie);
+
+/* loop_run(l): dispatch until loop_stop.  Returns 0, or -1 (logged). */
+int loop_run(struct loop *l);
+/* loop_stop(l): make loop_run return after the current callback. */
+void loop_stop(struct loop *l);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * udp.h -- the tunnel's UDP socket: open, batched receive and send, and
+ * endpoint addresses.
+ *
+ * One socket carries every peer.  It is IPv4, IPv6, or dual-stack IPv6 when
+ * bound to the IPv6 any-address (IPv4 peers then appear v4-mapped).
+ * Receives never block; sends block when the socket buffer is full, which
+ * pushes back on the TAP instead of dropping.  No logging in send or
+ * receive.
+ */
+#ifndef TAPBRIDGE_UDP_H
+#define TAPBRIDGE_UDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tapbridge/pkt.h"
+
+struct udp {
+	int fd;
+	int family;		/* AF_INET or AF_INET6 */
+	union pkt_addr local;	/* bound address, port filled in */
+};
+
+/*
+ * udp_open(u, host, port): bind to host (numeric; "" = any address,
+ * dual-stack when IPv6 is available) and port (0 = ephemeral).
+ * Returns 0, or -1 (logged).
+ */
+int udp_open(struct udp *u, const char *host, uint16_t port);
+/* udp_close(u): close the socket; safe on a closed or zeroed udp. */
+void udp_close(struct udp *u);
+
+/*
+ * udp_resolve(u, host, port, out): resolve host (literal or name) to an
+ * address the socket of u can reach, v4-mapped on a dual-stack socket.
+ * Returns 0, or -1 with a message in why (no logging here).
+ */
+int udp_resolve(const struct udp *u, const char *host, uint16_t port,
+		union pkt_addr *out, char *why, size_t whylen);
+
+/*
+ * udp_recv_batch(u, pool, b): receive datagrams until EAGAIN, b is full or
+ * the pool runs dry; appends them to b with their source in p->addr.
+ * Returns datagrams received, or -1 (errno set).
+ */
+int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b);
+
+/*
+ * udp_send_batch(u, b): send every packet of b to its p->addr.  Does not
+ * consume b.  Returns packets handed to the kernel; a packet the kernel
+ * refused (unreachable, too big) is skipped, not retried.
+ */
+int udp_send_batch(struct udp *u, const struct pkt_batch *b);
+
+/* udp_send(u, buf, len, to): one datagram; 0 or -1 (errno set). */
+int udp_send(struct udp *u, const void *buf, size_t len,
+	     const union pkt_addr *to);
+
+/* udp_addr_equal(a, b): same family, address and port. */
+bool udp_addr_equal(const union pkt_addr *a, const union pkt_addr *b);
+
+#endif

@@ -1,0 +1,879 @@
+/*
+ * config.c -- tapbridge.conf: lines, words, directives, checks; see config.h.
+ *
+ * Reading is byte by byte into a fixed line buffer, so NUL bytes, endless
+ * lines and a missing final newline are ordinary input, not hazards.  A
+ * line is split into words (double quotes group, '#' starts a comment),
+ * the first word is looked up in a sorted directive table that says where
+ * the directive may appear and whether it may repeat, and its handler
+ * checks syntax and range at once.  A faulty line is reported and skipped;
+ * parsing goes on.  Cross-field checks run at end of file.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include <sodium.h>
+
+#include "tapbridge/log.h"
+#include "tapbridge/config.h"
+
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+#define LINE_MAX_LEN	1023		/* characters, without the newline */
+#define WORDS_MAX	8		/* words kept; more are only counted */
+#define SHOW_MAX	64		/* characters of a value in a message */
+#define PEERS_MAX	1024
+#define SUN_PATH_LEN	sizeof(((struct sockaddr_un *)0)->sun_path)
+
+enum ctx {
+	CTX_GLOBAL,
+	CTX_PEER,
+};
+
+struct parser {
+	struct config *c;
+	const char *name;
+	int line;
+	int errors;
+	struct config_peer *peer;	/* open block, or NULL */
+	struct config_peer scratch;	/* block of a peer not kept */
+	int peers_seen;			/* "peer" lines, kept or not */
+	bool brace_missing;		/* last line: "peer x" without '{' */
+	char *word[WORDS_MAX];
+	bool quoted[WORDS_MAX];
+	int nwords;
+	char words[2 * (LINE_MAX_LEN + 1)];
+};
+
+struct directive {
+	const char *keyword;
+	void (*handle)(struct parser *p, const char *kw, const char *val);
+	enum ctx ctx;
+	bool may_repeat;
+	size_t line_off;		/* of its int line field */
+};
+
+static void vreport(const char *name, int line, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line > 0)
+		log_warnx("%s:%d: %s", name, line, msg);
+	else
+		log_warnx("%s: %s", name, msg);
+}
+
+/* perr(p, fmt, ...): report an error on the current line. */
+static void __attribute__((format(printf, 2, 3)))
+perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(p->name, p->line, fmt, ap);
+	va_end(ap);
+	p->errors++;
+}
+
+/* perr_at(p, line, fmt, ...): report an error at line (0: the file). */
+static void __attribute__((format(printf, 3, 4)))
+perr_at(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(p->name, line, fmt, ap);
+	va_end(ap);
+	p->errors++;
+}
+
+/*
+ * show(s): s made safe for a message: control and non-ASCII bytes as \xNN,
+ * cut at SHOW_MAX characters with "...".  Uses one of two static buffers,
+ * so a message may show two values.
+ */
+static const char *show(const char *s)
+{
+	static char bufs[2][SHOW_MAX * 4 + 4];
+	static int which;
+	char *b = bufs[which ^= 1], *o = b;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
+
+	for (n = 0; u[n] && n < SHOW_MAX; n++) {
+		if (u[n] < 0x20 || u[n] >= 0x7f)
+			o += sprintf(o, "\\x%02x", u[n]);
+		else
+			*o++ = (char)u[n];
+	}
+	strcpy(o, u[n] ? "..." : "");
+	return b;
+}
+
+/* copy(dst, size, src): bounded copy; -1 if src does not fit. */
+static int copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+/* Numbers and ports */
+
+/*
+ * number(s, max, out): s is decimal digits only, value <= max; 0 or -1.
+ * Returns -2 if s is not a plain (perhaps signed) integer at all.
+ */
+static int number(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	const char *d = s + (*s == '-');
+
+	if (!*d || strspn(d, "0123456789") != strlen(d))
+		return -2;
+	if (*s == '-')
+		return -1;
+	for (; *d; d++) {
+		if (v > (ULONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(*d - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void seconds(struct parser *p, const char *kw, const char *val,
+		    unsigned lo, unsigned hi, unsigned *out)
+{
+	unsigned long v;
+	int r = number(val, hi, &v);
+
+	if (r == -2)
+		perr(p, "'%s' must be a whole number of seconds, got '%s'", kw,
+		     show(val));
+	else if (r < 0 || v < lo)
+		perr(p, "'%s' must be between %u and %u, got '%s'", kw, lo, hi,
+		     show(val));
+	else
+		*out = (unsigned)v;
+}
+
+/* port(p, kw, s, out): a port 1..65535 or an error; 0 or -1. */
+static int port(struct parser *p, const char *kw, const char *s,
+		uint16_t *out)
+{
+	unsigned long v;
+
+	if (number(s, 65535, &v) < 0 || v == 0) {
+		perr(p, "'%s' port must be between 1 and 65535, got '%s'", kw,
+		     show(s));
+		return -1;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * split(s, host, port): "host:port" or "[v6]:port" into its parts (host
+ * without brackets, in the words buffer it came from); -1 if neither
+ * shape.  *v6 says whether brackets were used.
+ */
+static int split(char *s, char **host, char **portp, bool *v6)
+{
+	char *colon;
+
+	*v6 = s[0] == '[';
+	if (*v6) {
+		colon = strchr(s, ']');
+		if (!colon || colon[1] != ':')
+			return -1;
+		*colon++ = '\0';
+		*host = s + 1;
+	} else {
+		colon = strchr(s, ':');
+		if (!colon || strchr(colon + 1, ':') || colon == s)
+			return -1;
+		*host = s;
+	}
+	*colon = '\0';
+	*portp = colon + 1;
+	return 0;
+}
+
+static bool is_ipv4(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static bool is_ipv6(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/*
+ * is_hostname(s): letters, digits, '-' and '.' in labels of 1..63
+ * characters, 253 in all, an optional final dot; the last label is not all
+ * digits, so "1.2.3" or "256.0.0.1" can never be taken for an address.
+ */
+static bool is_hostname(const char *s)
+{
+	size_t len = strlen(s), i, label = 0;
+	bool digits = true;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			digits = true;
+			continue;
+		}
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", s[i]))
+			return false;
+		if ((label == 0 && s[i] == '-') || ++label > 63)
+			return false;
+		digits = digits && s[i] >= '0' && s[i] <= '9';
+	}
+	return s[len - 1] != '-' && !digits;
+}
+
+/* Directive handlers: check the value, store it or report why not. */
+
+static void do_ifname(struct parser *p, const char *kw, const char *val,
+		      char *dst)
+{
+	if (!*val)
+		perr(p, "'%s' must not be empty", kw);
+	else if (strlen(val) >= IFNAMSIZ)
+		perr(p, "'%s' must be at most %d characters, got '%s'", kw,
+		     IFNAMSIZ - 1, show(val));
+	else if (strpbrk(val, "/:% \t"))
+		perr(p, "'%s' must not contain '/', ':', '%%' or spaces, "
+		     "got '%s'", kw, show(val));
+	else if (!strcmp(val, ".") || !strcmp(val, ".."))
+		perr(p, "'%s' must not be '.' or '..'", kw);
+	else
+		copy(dst, IFNAMSIZ, val);
+}
+
+static void do_interface(struct parser *p, const char *kw, const char *val)
+{
+	do_ifname(p, kw, val, p->c->interface);
+}
+
+static void do_bridge(struct parser *p, const char *kw, const char *val)
+{
+	do_ifname(p, kw, val, p->c->bridge);
+}
+
+static void do_lan_port(struct parser *p, const char *kw, const char *val)
+{
+	do_ifname(p, kw, val, p->c->lan_port);
+}
+
+static void do_path(struct parser *p, const char *kw, const char *val,
+		    char *dst)
+{
+	if (!*val)
+		perr(p, "'%s' must not be empty", kw);
+	else if (copy(dst, CONFIG_PATH_MAX, val) < 0)
+		perr(p, "'%s' is too long", kw);
+}
+
+static void do_private_key(struct parser *p, const char *kw, const char *val)
+{
+	do_path(p, kw, val, p->c->private_key);
+}
+
+static void do_preshared_key(struct parser *p, const char *kw,
+			     const char *val)
+{
+	do_path(p, kw, val, p->peer->preshared_key);
+}
+
+static void do_control_socket(struct parser *p, const char *kw,
+			      const char *val)
+{
+	if (val[0] != '/')
+		perr(p, "'%s' must be an absolute path, got '%s'", kw,
+		     show(val));
+	else if (strlen(val) >= SUN_PATH_LEN)
+		perr(p, "'%s' must be shorter than %zu bytes, got '%s'", kw,
+		     SUN_PATH_LEN, show(val));
+	else
+		copy(p->c->control_socket, CONFIG_PATH_MAX, val);
+}
+
+static void do_rekey_interval(struct parser *p, const char *kw,
+			      const char *val)
+{
+	seconds(p, kw, val, 10, 120, &p->c->rekey_interval);
+}
+
+static void do_keepalive(struct parser *p, const char *kw, const char *val)
+{
+	seconds(p, kw, val, 0, 3600, &p->peer->keepalive);
+}
+
+static void do_listen(struct parser *p, const char *kw, const char *val)
+{
+	struct config_endpoint *e = &p->c->listen;
+	char buf[LINE_MAX_LEN + 1], *host, *portp;
+	bool v6;
+
+	copy(buf, sizeof(buf), val);
+	if (strspn(val, "0123456789") == strlen(val)) {
+		host = buf + strlen(buf);
+		portp = buf;
+	} else if (split(buf, &host, &portp, &v6) < 0 ||
+		   !(v6 ? is_ipv6(host) : is_ipv4(host))) {
+		perr(p, "'%s' must be IPv4:port, [IPv6]:port or a port, "
+		     "got '%s'", kw, show(val));
+		return;
+	}
+	if (port(p, kw, portp, &e->port) == 0)
+		copy(e->host, sizeof(e->host), host);
+}
+
+static void do_endpoint(struct parser *p, const char *kw, const char *val)
+{
+	struct config_endpoint *e = &p->peer->endpoint;
+	char buf[LINE_MAX_LEN + 1], *host, *portp;
+	bool v6;
+
+	copy(buf, sizeof(buf), val);
+	if (split(buf, &host, &portp, &v6) < 0) {
+		perr(p, "'%s' must be host:port or [IPv6]:port, got '%s'", kw,
+		     show(val));
+		return;
+	}
+	if (v6 ? !is_ipv6(host) : !is_ipv4(host) && !is_hostname(host)) {
+		perr(p, "'%s' host must be %s, got '%s'", kw, v6 ?
+		     "an IPv6 address inside [ ]" :
+		     "an IPv4 address or a DNS name", show(host));
+		return;
+	}
+	if (port(p, kw, portp, &e->port) == 0)
+		copy(e->host, sizeof(e->host), host);
+}
+
+static void do_public_key(struct parser *p, const char *kw, const char *val)
+{
+	uint8_t *key = p->peer->public_key;
+
+	if (keys_from_base64(key, val) < 0)
+		perr(p, "'%s' is not a base64 key of %d bytes (make one with "
+		     "'tapbridge genkey | tapbridge pubkey')", kw, KEYS_LEN);
+	else if (sodium_is_zero(key, KEYS_LEN))
+		perr(p, "'%s' is all zeros, not a public key", kw);
+}
+
+#define AT(f)	offsetof(struct config, f)
+#define PAT(f)	offsetof(struct config_peer, f)
+
+/* Sorted by keyword (strcmp order) for bsearch; "peer" is handled apart. */
+static const struct directive directives[] = {
+	{ "bridge", do_bridge, CTX_GLOBAL, false, AT(bridge_line) },
+	{ "control-socket", do_control_socket, CTX_GLOBAL, false,
+	  AT(control_socket_line) },
+	{ "endpoint", do_endpoint, CTX_PEER, false, PAT(endpoint.line) },
+	{ "interface", do_interface, CTX_GLOBAL, false, AT(interface_line) },
+	{ "keepalive", do_keepalive, CTX_PEER, false, PAT(keepalive_line) },
+	{ "lan-port", do_lan_port, CTX_GLOBAL, false, AT(lan_port_line) },
+	{ "listen", do_listen, CTX_GLOBAL, false, AT(listen.line) },
+	{ "peer", NULL, CTX_GLOBAL, true, 0 },
+	{ "preshared-key", do_preshared_key, CTX_PEER, false,
+	  PAT(preshared_key_line) },
+	{ "private-key", do_private_key, CTX_GLOBAL, false,
+	  AT(private_key_line) },
+	{ "public-key", do_public_key, CTX_PEER, false, PAT(public_key_line) },
+	{ "rekey-interval", do_rekey_interval, CTX_GLOBAL, false,
+	  AT(rekey_interval_line) },
+};
+
+static int directive_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct directive *)elem)->keyword);
+}
+
+static const struct directive *directive_find(const char *kw)
+{
+	return bsearch(kw, directives, sizeof(directives) /
+		       sizeof(directives[0]), sizeof(directives[0]),
+		       directive_cmp);
+}
+
+/* Peer blocks */
+
+static bool is_word(const struct parser *p, int n, const char *s);
+
+static bool is_peer_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < CONFIG_NAME_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == n;
+}
+
+static void block_close(struct parser *p)
+{
+	p->peer = NULL;
+}
+
+static struct config_peer *peer_add(struct parser *p, const char *name)
+{
+	struct config *c = p->c;
+	struct config_peer *np;
+
+	if (c->npeers == PEERS_MAX) {
+		perr(p, "too many peers (at most %d)", PEERS_MAX);
+		return NULL;
+	}
+	/* Capacity is 4, then the next power of two: grow when full. */
+	if (c->npeers == 0 || (c->npeers >= 4 &&
+			       !(c->npeers & (c->npeers - 1)))) {
+		np = reallocarray(c->peers, c->npeers ? 2 * c->npeers : 4,
+				  sizeof(*np));
+		if (!np) {
+			log_warn("%s:%d: peer '%s'", p->name, p->line, name);
+			p->errors++;
+			return NULL;
+		}
+		c->peers = np;
+	}
+	np = &c->peers[c->npeers++];
+	memset(np, 0, sizeof(*np));
+	copy(np->name, sizeof(np->name), name);
+	np->line = p->line;
+	return np;
+}
+
+/*
+ * do_peer(p): "peer NAME {".  A block is opened even when the line is
+ * wrong, so its contents are still checked; a peer with a bad or taken
+ * name is parsed into scratch space and not kept.
+ */
+static void do_peer(struct parser *p)
+{
+	const char *name = p->nwords > 1 ? p->word[1] : "";
+	const struct config_peer *old;
+
+	if (p->peer) {
+		perr_at(p, p->peer->line, "peer '%s' is missing its closing "
+			"'}'", p->peer->name);
+		block_close(p);
+	}
+	p->peers_seen++;
+	p->peer = &p->scratch;
+	memset(p->peer, 0, sizeof(*p->peer));
+	p->peer->line = p->line;
+	if (p->nwords == 1) {
+		perr(p, "'peer' needs a name and '{'");
+		return;
+	}
+	if (p->nwords != 3 || !is_word(p, 2, "{")) {
+		perr(p, "peer '%s' must be followed by '{' on the same line",
+		     show(name));
+		p->brace_missing = p->nwords == 2;
+	}
+	if (!is_peer_name(name)) {
+		perr(p, "peer name '%s' must be 1 to %d characters of "
+		     "A-Z a-z 0-9 _ . -", show(name), CONFIG_NAME_MAX - 1);
+		return;
+	}
+	copy(p->scratch.name, sizeof(p->scratch.name), name);
+	old = config_find_peer(p->c, name);
+	if (old) {
+		perr(p, "peer '%s' defined twice (first at line %d)", name,
+		     old->line);
+		return;
+	}
+	p->peer = peer_add(p, name);
+	if (!p->peer)
+		p->peer = &p->scratch;
+}
+
+static void do_close(struct parser *p)
+{
+	if (!p->peer)
+		perr(p, "'}' without an open peer block");
+	else if (p->nwords > 1)
+		perr(p, "'}' must be alone on its line");
+	block_close(p);
+}
+
+/* Lines and words */
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static bool is_ctrl(char ch)
+{
+	return (unsigned char)ch < 0x20 || ch == 0x7f;
+}
+
+static int bad_char(struct parser *p, char ch)
+{
+	char s[2] = { ch, '\0' };
+
+	perr(p, "invalid character '%s'", show(s));
+	return -1;
+}
+
+/* quoted(p, s, len, i, o): the "..." word at s[*i] into *o; 0 or -1. */
+static int quoted(struct parser *p, const char *s, size_t len, size_t *i,
+		  char **o)
+{
+	size_t k = *i + 1;
+
+	for (;;) {
+		if (k == len) {
+			perr(p, "unterminated quoted string");
+			return -1;
+		}
+		if (s[k] == '"')
+			break;
+		if (s[k] == '\\') {
+			if (k + 1 == len || (s[k + 1] != '"' &&
+					     s[k + 1] != '\\')) {
+				perr(p, "only \\\" and \\\\ may follow '\\' "
+				     "in a quoted string");
+				return -1;
+			}
+			k++;
+		}
+		if (is_ctrl(s[k]))
+			return bad_char(p, s[k]);
+		*(*o)++ = s[k++];
+	}
+	k++;
+	if (k < len && !is_blank(s[k]) && s[k] != '#') {
+		perr(p, "missing space after closing '\"'");
+		return -1;
+	}
+	*i = k;
+	return 0;
+}
+
+/* bare(p, s, len, i, o): the unquoted word at s[*i] into *o; 0 or -1. */
+static int bare(struct parser *p, const char *s, size_t len, size_t *i,
+		char **o)
+{
+	size_t k = *i;
+
+	for (; k < len && !is_blank(s[k]) && s[k] != '#'; k++) {
+		if (s[k] == '"') {
+			perr(p, "unexpected '\"' inside a word");
+			return -1;
+		}
+		if (is_ctrl(s[k]))
+			return bad_char(p, s[k]);
+		*(*o)++ = s[k];
+	}
+	*i = k;
+	return 0;
+}
+
+/*
+ * words(p, s, len): split s[0..len) into p->word (the first WORDS_MAX
+ * words; p->nwords counts all).  Each source byte yields at most one
+ * output byte and each word one NUL, so p->words cannot overflow.
+ */
+static int words(struct parser *p, const char *s, size_t len)
+{
+	char *o = p->words;
+	size_t i = 0;
+	int r;
+
+	for (p->nwords = 0;; p->nwords++) {
+		while (i < len && is_blank(s[i]))
+			i++;
+		if (i == len || s[i] == '#')
+			return 0;
+		if (p->nwords < WORDS_MAX) {
+			p->word[p->nwords] = o;
+			p->quoted[p->nwords] = s[i] == '"';
+		}
+		if (s[i] == '"')
+			r = quoted(p, s, len, &i, &o);
+		else
+			r = bare(p, s, len, &i, &o);
+		if (r < 0)
+			return -1;
+		*o++ = '\0';
+	}
+}
+
+static bool is_word(const struct parser *p, int n, const char *s)
+{
+	return p->nwords > n && !p->quoted[n] && !strcmp(p->word[n], s);
+}
+
+/* line_of(p, d): the line field of directive d in the current context. */
+static int *line_of(struct parser *p, const struct directive *d)
+{
+	char *base = d->ctx == CTX_PEER ? (char *)p->peer : (char *)p->c;
+
+	return (int *)(void *)(base + d->line_off);
+}
+
+/* context_ok(p, d): whether d may appear here; reports why not. */
+static bool context_ok(struct parser *p, const struct directive *d)
+{
+	if (d->ctx == CTX_GLOBAL && p->peer)
+		perr(p, "'%s' is not valid inside a peer block", d->keyword);
+	else if (d->ctx == CTX_GLOBAL && p->peers_seen)
+		perr(p, "'%s' must come before the first peer block",
+		     d->keyword);
+	else if (d->ctx == CTX_PEER && !p->peer)
+		perr(p, "'%s' is only valid inside a peer block", d->keyword);
+	else
+		return true;
+	return false;
+}
+
+static void dispatch(struct parser *p)
+{
+	const char *kw = p->word[0];
+	bool brace_missing = p->brace_missing;
+	const struct directive *d;
+	int *line;
+
+	p->brace_missing = false;
+	if (is_word(p, 0, "}")) {
+		do_close(p);
+	} else if (is_word(p, 0, "{")) {
+		if (!brace_missing || p->nwords > 1)
+			perr(p, "'{' must end the 'peer NAME' line");
+	} else if (!(d = directive_find(kw))) {
+		perr(p, "unknown directive '%s'", show(kw));
+	} else if (!d->handle) {
+		do_peer(p);
+	} else if (context_ok(p, d)) {
+		line = line_of(p, d);
+		if (!d->may_repeat && *line) {
+			perr(p, "'%s' given twice (first at line %d)", kw,
+			     *line);
+			return;
+		}
+		*line = p->line;
+		if (p->nwords < 2)
+			perr(p, "'%s' needs a value", kw);
+		else if (p->nwords > 2)
+			perr(p, "'%s' takes one value", kw);
+		else
+			d->handle(p, kw, p->word[1]);
+	}
+}
+
+/* line_end(p, s, len): one complete line, without its '\n'. */
+static void line_end(struct parser *p, const char *s, size_t len)
+{
+	p->line++;
+	if (len > 0 && len <= LINE_MAX_LEN + 1 && s[len - 1] == '\r')
+		len--;
+	if (len > LINE_MAX_LEN) {
+		p->brace_missing = false;
+		perr(p, "line is longer than %d characters", LINE_MAX_LEN);
+		return;
+	}
+	if (words(p, s, len) < 0 || p->nwords == 0)
+		return;
+	dispatch(p);
+}
+
+/* Checks across directives, once the whole file is read */
+
+static void check_ifnames(struct parser *p)
+{
+	const struct config *c = p->c;
+	const struct {
+		const char *kw;
+		const char *val;
+		int line;
+	} n[] = {
+		{ "interface", c->interface, c->interface_line },
+		{ "bridge", c->bridge, c->bridge_line },
+		{ "lan-port", c->lan_port, c->lan_port_line },
+	};
+	size_t i, j;
+
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++)
+			if (*n[i].val && !strcmp(n[i].val, n[j].val))
+				perr_at(p, n[i].line > n[j].line ? n[i].line :
+					n[j].line, "'%s' and '%s' are both "
+					"'%s'", n[i].kw, n[j].kw, n[i].val);
+}
+
+static void check_peers(struct parser *p)
+{
+	const struct config *c = p->c;
+	const struct config_peer *a, *b;
+	size_t i, j;
+
+	for (i = 0; i < c->npeers; i++) {
+		a = &c->peers[i];
+		if (!a->public_key_line)
+			perr_at(p, a->line, "peer '%s': no 'public-key'",
+				a->name);
+		if (!a->endpoint.line && !c->listen.line)
+			perr_at(p, a->line, "peer '%s': no 'endpoint' and no "
+				"'listen'", a->name);
+		for (j = 0; j < i && a->public_key_line; j++) {
+			b = &c->peers[j];
+			if (b->public_key_line &&
+			    !sodium_is_zero(a->public_key, KEYS_LEN) &&
+			    !memcmp(a->public_key, b->public_key, KEYS_LEN)) {
+				perr_at(p, a->public_key_line, "peer '%s' has "
+					"the same 'public-key' as peer '%s' "
+					"(line %d)", a->name, b->name,
+					b->public_key_line);
+				break;
+			}
+		}
+	}
+}
+
+static void finish(struct parser *p)
+{
+	const struct config *c = p->c;
+
+	if (p->peer && *p->peer->name)
+		perr_at(p, p->peer->line, "peer '%s' is missing its closing "
+			"'}'", p->peer->name);
+	else if (p->peer)
+		perr_at(p, p->peer->line, "peer block is missing its closing "
+			"'}'");
+	if (!c->private_key_line)
+		perr_at(p, 0, "no 'private-key'");
+	if (!p->peers_seen)
+		perr_at(p, 0, "no peer defined");
+	check_peers(p);
+	check_ifnames(p);
+	if (!c->control_socket_line &&
+	    strlen(c->control_socket) >= SUN_PATH_LEN)
+		perr_at(p, 0, "default control socket '%s' is %zu bytes or "
+			"longer: set 'control-socket'",
+			show(c->control_socket), SUN_PATH_LEN);
+}
+
+/* Public functions */
+
+void config_init(struct config *c, const char *file)
+{
+	const char *base, *slash;
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	file = file ? file : "";
+	snprintf(c->file, sizeof(c->file), "%s", file);
+	copy(c->interface, sizeof(c->interface), "tap0");
+	copy(c->bridge, sizeof(c->bridge), "br0");
+	c->rekey_interval = 120;
+
+	slash = strrchr(file, '/');
+	base = slash ? slash + 1 : file;
+	n = strlen(base);
+	if (n >= 5 && !strcmp(base + n - 5, ".conf"))
+		n -= 5;
+	if (n == 0) {
+		base = "tapbridge";
+		n = strlen(base);
+	}
+	snprintf(c->control_socket, sizeof(c->control_socket),
+		 "%s/tapbridge/%.*s.sock", RUNSTATEDIR, (int)n, base);
+}
+
+void config_fini(struct config *c)
+{
+	free(c->peers);
+	c->peers = NULL;
+	c->npeers = 0;
+}
+
+int config_parse(FILE *f, const char *name, struct config *c)
+{
+	char buf[LINE_MAX_LEN + 2];
+	struct parser p;
+	size_t len = 0;
+	int ch;
+
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	if (name && name != c->file)
+		snprintf(c->file, sizeof(c->file), "%s", name);
+	p.name = c->file;
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '\n') {
+			line_end(&p, buf, len);
+			len = 0;
+		} else if (len < sizeof(buf)) {
+			buf[len++] = (char)ch;
+		} else {
+			len = sizeof(buf) + 1;	/* too long, stays so */
+		}
+	}
+	if (ferror(f)) {
+		log_warn("cannot read '%s'", p.name);
+		p.errors++;
+	} else if (len > 0) {
+		line_end(&p, buf, len);
+	}
+	finish(&p);
+	return p.errors ? -1 : 0;
+}
+
+int config_load(const char *path, struct config *c)
+{
+	FILE *f;
+	int r;
+
+	config_init(c, path);
+	f = fopen(path, "re");
+	if (!f) {
+		log_warn("cannot open '%s'", path);
+		return -1;
+	}
+	r = config_parse(f, path, c);
+	fclose(f);
+	return r;
+}
+
+const struct config_peer *config_find_peer(const struct config *c,
+					   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->npeers; i++)
+		if (!strcmp(c->peers[i].name, name))
+			return &c->peers[i];
+	return NULL;
+}

@@ -1,0 +1,341 @@
+/*
+ * control.c -- the control socket and status reports; see control.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "tapbridge/control.h"
+#include "tapbridge/keys.h"
+#include "tapbridge/log.h"
+
+#define CONTROL_TIMEOUT_MS 200
+#define CONTROL_REQ_MAX 64
+
+struct control {
+	int fd;
+	struct sockaddr_un sun;
+};
+
+static int fill_sun(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		log_warnx("control socket path '%s' is too long", path);
+		return -1;
+	}
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+static int make_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		log_warn("cannot create directory '%s'", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* A socket file nobody answers on is stale and may be replaced. */
+static int clear_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, live;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("control socket '%s' exists and is not a socket",
+			  sun->sun_path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	if (live) {
+		log_warnx("control socket '%s' is in use by a running "
+			  "tapbridge", sun->sun_path);
+		return -1;
+	}
+	unlink(sun->sun_path);
+	return 0;
+}
+
+struct control *control_open(const char *path)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	mode_t old;
+
+	if (!c)
+		return NULL;
+	if (fill_sun(&c->sun, path) < 0 || make_parent(path) < 0 ||
+	    clear_stale(&c->sun) < 0)
+		goto fail_free;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0) {
+		log_warn("control socket");
+		goto fail_free;
+	}
+	old = umask(0077);
+	if (bind(c->fd, (struct sockaddr *)&c->sun, sizeof(c->sun)) < 0) {
+		umask(old);
+		log_warn("cannot bind control socket '%s'", path);
+		goto fail_close;
+	}
+	umask(old);
+	if (listen(c->fd, 8) < 0) {
+		log_warn("cannot listen on control socket '%s'", path);
+		goto fail_unlink;
+	}
+	return c;
+
+fail_unlink:
+	unlink(path);
+fail_close:
+	close(c->fd);
+fail_free:
+	free(c);
+	return NULL;
+}
+
+int control_fd(const struct control *c)
+{
+	return c->fd;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	unlink(c->sun.sun_path);
+	free(c);
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EAGAIN &&
+		    poll(&pfd, 1, CONTROL_TIMEOUT_MS) == 1)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void control_serve(struct control *c, struct datapath *dp)
+{
+	struct datapath_info info;
+	char req[CONTROL_REQ_MAX + 1], *out = NULL;
+	struct pollfd pfd;
+	size_t outlen = 0;
+	ssize_t n;
+	FILE *f;
+	int fd;
+
+	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, CONTROL_TIMEOUT_MS) != 1)
+		goto out;
+	n = recv(fd, req, CONTROL_REQ_MAX, 0);
+	if (n <= 0)
+		goto out;
+	req[n] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	f = open_memstream(&out, &outlen);
+	if (!f)
+		goto out;
+	datapath_info(dp, &info);
+	if (!strcmp(req, "status"))
+		control_format(&info, f, CONTROL_TEXT);
+	else if (!strcmp(req, "status json"))
+		control_format(&info, f, CONTROL_JSON);
+	else
+		fprintf(f, "error: unknown request\n");
+	fclose(f);
+	write_all(fd, out, outlen);
+	free(out);
+out:
+	close(fd);
+}
+
+int control_query(const char *path, const char *request, FILE *out)
+{
+	struct sockaddr_un sun;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (fill_sun(&sun, path) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("socket");
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		log_warn("cannot connect to control socket '%s' (is tapbridge "
+			 "running with this configuration?)", path);
+		close(fd);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s\n", request);
+	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) < 0) {
+		log_warn("control socket '%s'", path);
+		close(fd);
+		return -1;
+	}
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		fwrite(buf, 1, (size_t)n, out);
+	close(fd);
+	return 0;
+}
+
+/* ---- reports ---- */
+
+static const enum rx_verdict global_drops[] = {
+	RX_DROP_SHORT, RX_DROP_NO_SESSION, RX_DROP_HANDSHAKE,
+};
+static const enum rx_verdict peer_drops[] = {
+	RX_DROP_AUTH, RX_DROP_REPLAY, RX_DROP_EXPIRED, RX_DROP_HANDSHAKE,
+	RX_DROP_INNER, RX_DROP_FRAGMENT,
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void drops_text(FILE *out, const uint64_t *d, const enum rx_verdict *v,
+		       size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s %s %" PRIu64, i ? "," : "",
+			rx_verdict_name(v[i]), d[v[i]]);
+	fputc('\n', out);
+}
+
+static void drops_json(FILE *out, const uint64_t *d, const enum rx_verdict *v,
+		       size_t n)
+{
+	size_t i;
+
+	fputc('{', out);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
+			rx_verdict_name(v[i]), d[v[i]]);
+	fputc('}', out);
+}
+
+static void peer_text(FILE *out, const struct peer *p, uint64_t now)
+{
+	char a[LOG_ADDR_LEN];
+
+	fprintf(out, "peer '%s' (key %s)\n", p->name, p->fingerprint);
+	fprintf(out, "  endpoint: %s\n",
+		log_addr(&p->endpoint.sa, a, sizeof(a)));
+	if (p->hs_done_ms)
+		fprintf(out, "  latest handshake: %" PRIu64 " s ago "
+			"(%" PRIu64 " in all)\n",
+			(now - p->hs_done_ms) / 1000, p->stats.handshakes);
+	else
+		fprintf(out, "  latest handshake: none\n");
+	if (p->current)
+		fprintf(out, "  session: %" PRIu64 " s old\n",
+			(now - p->current->birth_ms) / 1000);
+	else
+		fprintf(out, "  session: none\n");
+	fprintf(out, "  received: %" PRIu64 " frames, %" PRIu64 " bytes\n",
+		p->stats.rx_frames, p->stats.rx_bytes);
+	fprintf(out, "  sent: %" PRIu64 " frames, %" PRIu64 " bytes "
+		"(%" PRIu64 " not sent)\n", p->stats.tx_frames,
+		p->stats.tx_bytes, p->stats.tx_dropped);
+	fprintf(out, "  dropped:");
+	drops_text(out, p->stats.drops, peer_drops, NELEM(peer_drops));
+}
+
+static void peer_json(FILE *out, const struct peer *p, uint64_t now)
+{
+	char a[LOG_ADDR_LEN], key[KEYS_B64_LEN];
+
+	keys_to_base64(key, p->public_key);
+	fprintf(out, "{\"name\":\"%s\",\"public_key\":\"%s\",", p->name, key);
+	if (p->endpoint.sa.sa_family == AF_UNSPEC)
+		fprintf(out, "\"endpoint\":null,");
+	else
+		fprintf(out, "\"endpoint\":\"%s\",",
+			log_addr(&p->endpoint.sa, a, sizeof(a)));
+	if (p->hs_done_ms)
+		fprintf(out, "\"last_handshake_s\":%" PRIu64 ",",
+			(now - p->hs_done_ms) / 1000);
+	else
+		fprintf(out, "\"last_handshake_s\":null,");
+	if (p->current)
+		fprintf(out, "\"session_age_s\":%" PRIu64 ",",
+			(now - p->current->birth_ms) / 1000);
+	else
+		fprintf(out, "\"session_age_s\":null,");
+	fprintf(out, "\"handshakes\":%" PRIu64 ",\"rx_frames\":%" PRIu64
+		",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
+		",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
+		",\"drops\":", p->stats.handshakes, p->stats.rx_frames,
+		p->stats.rx_bytes, p->stats.tx_frames, p->stats.tx_bytes,
+		p->stats.tx_dropped);
+	drops_json(out, p->stats.drops, peer_drops, NELEM(peer_drops));
+	fputc('}', out);
+}
+
+void control_format(const struct datapath_info *info, FILE *out,
+		    enum control_format fmt)
+{
+	char a[LOG_ADDR_LEN];
+	size_t i;
+
+	log_addr(&info->listen->sa, a, sizeof(a));
+	if (fmt == CONTROL_TEXT) {
+		fprintf(out, "interface '%s', bridge '%s', listening on %s\n",
+			info->interface, info->bridge, a);
+		fprintf(out, "dropped (no peer):");
+		drops_text(out, info->drops, global_drops,
+			   NELEM(global_drops));
+		for (i = 0; i < info->npeers; i++)
+			peer_text(out, &info->peers[i], info->now_ms);
+		return;
+	}
+	fprintf(out, "{\"interface\":\"%s\",\"bridge\":\"%s\",\"listen\":"
+		"\"%s\",\"tap_write_errors\":%" PRIu64 ",\"drops\":",
+		info->interface, info->bridge, a, info->tap_write_errors);
+	drops_json(out, info->drops, global_drops, NELEM(global_drops));
+	fprintf(out, ",\"peers\":[");
+	for (i = 0; i < info->npeers; i++) {
+		if (i)
+			fputc(',', out);
+		peer_json(out, &info->peers[i], info->now_ms);
+	}
+	fprintf(out, "]}\n");
+}

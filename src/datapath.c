@@ -1,0 +1,518 @@
+/*
+ * datapath.c -- tunnel send and receive paths, handshake dispatch; see
+ * datapath.h.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "tapbridge/datapath.h"
+#include "tapbridge/log.h"
+#include "tapbridge/tap.h"
+
+#define WARN_INTERVAL_MS 60000	/* operator warnings, per kind */
+
+struct datapath {
+	int tap_fd;
+	struct udp *udp;
+	struct pkt_pool *pool;
+	struct handshake_identity *id;
+	struct peer *peers;
+	size_t npeers;
+	struct handshake *scratch;	/* responder work area */
+	char interface[IFNAMSIZ], bridge[IFNAMSIZ];
+	uint64_t now;
+	uint64_t drops[RX_VERDICT_MAX];	/* not attributable to a peer */
+	uint64_t tap_write_errors;
+	uint64_t warn_mac1_ms, warn_unknown_ms;
+	struct pkt_batch out;		/* sealed, waiting for sendmmsg */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct datapath *datapath_new(const struct datapath_setup *setup)
+{
+	struct datapath *dp;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return NULL;
+	dp->scratch = sodium_malloc(sizeof(*dp->scratch));
+	if (!dp->scratch) {
+		free(dp);
+		return NULL;
+	}
+	dp->tap_fd = setup->tap_fd;
+	dp->udp = setup->udp;
+	dp->pool = setup->pool;
+	dp->id = setup->id;
+	dp->peers = setup->peers;
+	dp->npeers = setup->npeers;
+	snprintf(dp->interface, sizeof(dp->interface), "%s", setup->interface);
+	snprintf(dp->bridge, sizeof(dp->bridge), "%s", setup->bridge);
+	dp->now = now_ms();
+	return dp;
+}
+
+void datapath_free(struct datapath *dp)
+{
+	size_t i;
+
+	if (!dp)
+		return;
+	pkt_batch_put(dp->pool, &dp->out);
+	for (i = 0; i < dp->npeers; i++)
+		peer_fini(&dp->peers[i], dp->pool);
+	free(dp->peers);
+	sodium_free(dp->scratch);
+	free(dp);
+}
+
+/* ---- send path ---- */
+
+static void flush_out(struct datapath *dp)
+{
+	if (!dp->out.n)
+		return;
+	udp_send_batch(dp->udp, &dp->out);
+	pkt_batch_put(dp->pool, &dp->out);
+}
+
+static void queue_out(struct datapath *dp, struct pkt *p)
+{
+	dp->out.p[dp->out.n++] = p;
+	if (dp->out.n == PKT_BATCH)
+		flush_out(dp);
+}
+
+/* Seal p (an inner message) for peer on s and queue it; consumes p. */
+static void seal_and_queue(struct datapath *dp, struct peer *peer,
+			   struct session *s, struct pkt *p)
+{
+	size_t len = p->len;
+
+	pkt_push(p, WIRE_DATA_OVERHEAD);
+	if (session_seal(s, p->data, len) < 0) {
+		/* Counters used up: never reuse a nonce, rekey instead. */
+		peer->stats.tx_dropped++;
+		peer_want_handshake(peer, dp->now);
+		pkt_put(dp->pool, p);
+		return;
+	}
+	pkt_trim(p, len + WIRE_DATA_OVERHEAD);
+	p->addr = peer->endpoint;
+	peer->last_tx_ms = dp->now;
+	queue_out(dp, p);
+}
+
+/* Send one frame (kind byte not yet pushed) to peer; consumes p. */
+static void send_frame(struct datapath *dp, struct peer *peer, struct pkt *p)
+{
+	struct session *s = peer_send_session(peer, dp->now);
+
+	if (peer->endpoint.sa.sa_family == AF_UNSPEC) {
+		peer->stats.tx_dropped++;
+		pkt_put(dp->pool, p);
+		return;
+	}
+	if (!s) {
+		peer_stage(peer, dp->pool, p);
+		peer_want_handshake(peer, dp->now);
+		return;
+	}
+	peer->stats.tx_frames++;
+	peer->stats.tx_bytes += p->len;
+	if (!peer->unanswered_ms)
+		peer->unanswered_ms = dp->now;
+	*pkt_push(p, WIRE_INNER_FRAME_HDR) = WIRE_INNER_FRAME;
+	seal_and_queue(dp, peer, s, p);
+}
+
+static struct pkt *clone_pkt(struct datapath *dp, const struct pkt *p)
+{
+	struct pkt *c = pkt_get(dp->pool);
+
+	if (!c)
+		return NULL;
+	memcpy(c->data, p->data, p->len);
+	c->len = p->len;
+	return c;
+}
+
+/* Send one frame from the TAP to every peer it may be for; consumes p. */
+static void dispatch_frame(struct datapath *dp, struct pkt *p)
+{
+	size_t i;
+
+	/* Full mesh, no relaying: with several peers, frames are flooded
+	 * to each; every remote bridge learns and filters on its own. */
+	for (i = 0; i + 1 < dp->npeers; i++) {
+		struct pkt *c = clone_pkt(dp, p);
+
+		if (c)
+			send_frame(dp, &dp->peers[i], c);
+		else
+			dp->peers[i].stats.tx_dropped++;
+	}
+	if (dp->npeers)
+		send_frame(dp, &dp->peers[dp->npeers - 1], p);
+	else
+		pkt_put(dp->pool, p);
+}
+
+int datapath_tap_ready(struct datapath *dp)
+{
+	struct pkt_batch b = { .n = 0 };
+	unsigned i;
+	int n;
+
+	dp->now = now_ms();
+	n = tap_read_batch(dp->tap_fd, dp->pool, &b);
+	for (i = 0; i < b.n; i++)
+		dispatch_frame(dp, b.p[i]);
+	flush_out(dp);
+	return n;
+}
+
+static void send_keepalive(struct datapath *dp, struct peer *peer)
+{
+	struct session *s = peer_send_session(peer, dp->now);
+	struct pkt *p;
+
+	if (!s || peer->endpoint.sa.sa_family == AF_UNSPEC)
+		return;
+	p = pkt_get(dp->pool);
+	if (p)
+		seal_and_queue(dp, peer, s, p);
+}
+
+static void flush_staged(struct datapath *dp, struct peer *peer)
+{
+	struct pkt *p = peer->staged;
+
+	peer->staged = peer->staged_tail = NULL;
+	peer->nstaged = 0;
+	while (p) {
+		struct pkt *next = p->next;
+
+		p->next = NULL;
+		send_frame(dp, peer, p);
+		p = next;
+	}
+}
+
+static uint32_t new_index(struct datapath *dp)
+{
+	uint32_t idx;
+	size_t i;
+
+again:
+	idx = randombytes_random();
+	for (i = 0; i < dp->npeers; i++)
+		if (peer_has_index(&dp->peers[i], idx))
+			goto again;
+	return idx;
+}
+
+static void send_initiation(struct datapath *dp, struct peer *peer)
+{
+	uint8_t msg[WIRE_INIT_LEN];
+
+	if (handshake_create_initiation(peer->hs, dp->id, new_index(dp),
+					msg) < 0)
+		return;
+	peer->hs_sent_ms = dp->now;
+	if (udp_send(dp->udp, msg, sizeof(msg), &peer->endpoint) == 0)
+		peer->last_tx_ms = dp->now;
+}
+
+void datapath_tick(struct datapath *dp)
+{
+	size_t i;
+
+	dp->now = now_ms();
+	for (i = 0; i < dp->npeers; i++) {
+		struct peer *peer = &dp->peers[i];
+		unsigned act = peer_tick(peer, dp->pool, dp->now);
+
+		if (act & PEER_SEND_INITIATION)
+			send_initiation(dp, peer);
+		if (act & PEER_FLUSH_STAGED)
+			flush_staged(dp, peer);
+		if (act & PEER_SEND_KEEPALIVE)
+			send_keepalive(dp, peer);
+	}
+	flush_out(dp);
+}
+
+void datapath_start(struct datapath *dp)
+{
+	size_t i;
+
+	dp->now = now_ms();
+	for (i = 0; i < dp->npeers; i++)
+		if (dp->peers[i].endpoint.sa.sa_family != AF_UNSPEC)
+			peer_want_handshake(&dp->peers[i], dp->now);
+	datapath_tick(dp);
+}
+
+/* ---- receive path ---- */
+
+static void roam(struct peer *peer, const union pkt_addr *from)
+{
+	char a[LOG_ADDR_LEN];
+
+	if (udp_addr_equal(&peer->endpoint, from))
+		return;
+	peer->endpoint = *from;
+	log_debug("peer '%s': endpoint now %s", peer->name,
+		  log_addr(&from->sa, a, sizeof(a)));
+}
+
+static void rx_inner(struct datapath *dp, struct peer *peer, struct pkt *p)
+{
+	if (p->len == 0)
+		return;		/* keepalive */
+	if (p->data[0] != WIRE_INNER_FRAME ||
+	    p->len < WIRE_INNER_FRAME_HDR + WIRE_ETH_HDR_LEN) {
+		peer->stats.drops[RX_DROP_INNER]++;
+		return;
+	}
+	pkt_pull(p, WIRE_INNER_FRAME_HDR);
+	peer->last_data_rx_ms = dp->now;
+	if (tap_write(dp->tap_fd, p) < 0) {
+		dp->tap_write_errors++;
+		return;
+	}
+	peer->stats.rx_frames++;
+	peer->stats.rx_bytes += p->len;
+}
+
+static void rx_data(struct datapath *dp, struct pkt *p)
+{
+	uint32_t idx = wire_get32(p->data + 4);
+	struct session *s = NULL;
+	struct peer *peer = NULL;
+	enum rx_verdict v;
+	uint64_t counter;
+	size_t i;
+
+	for (i = 0; i < dp->npeers && !s; i++) {
+		peer = &dp->peers[i];
+		s = peer_session_for_index(peer, idx);
+	}
+	if (!s) {
+		dp->drops[RX_DROP_NO_SESSION]++;
+		return;
+	}
+	if (!peer_session_usable(peer, s, dp->now)) {
+		peer->stats.drops[RX_DROP_EXPIRED]++;
+		return;
+	}
+	v = session_open(s, p->data, p->len, &counter);
+	if (v != RX_OK) {
+		peer->stats.drops[v]++;
+		return;
+	}
+	peer_received(peer, s, dp->now);
+	roam(peer, &p->addr);
+	pkt_pull(p, WIRE_DATA_OVERHEAD);
+	rx_inner(dp, peer, p);
+}
+
+static bool warn_due(uint64_t *next, uint64_t now)
+{
+	if (*next && now < *next)
+		return false;
+	*next = now + WARN_INTERVAL_MS;
+	return true;
+}
+
+static struct peer *peer_by_key(struct datapath *dp, const uint8_t *key)
+{
+	size_t i;
+
+	for (i = 0; i < dp->npeers; i++)
+		if (!sodium_memcmp(dp->peers[i].public_key, key, WIRE_KEY_LEN))
+			return &dp->peers[i];
+	return NULL;
+}
+
+/* Answer an initiation for peer from the work area; wipes it. */
+static void respond(struct datapath *dp, struct peer *peer,
+		    const struct handshake_pending *hp,
+		    const union pkt_addr *from)
+{
+	uint8_t msg[WIRE_RESP_LEN];
+	struct handshake *hs = dp->scratch;
+	struct session *s;
+
+	/* A copy keeps our own pending initiation intact. */
+	memcpy(hs, peer->hs, sizeof(*hs));
+	if (handshake_accept_initiation(hs, hp) < 0) {
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		goto out;
+	}
+	s = session_new();
+	if (!s)
+		goto out;
+	if (handshake_create_response(hs, dp->id, new_index(dp), msg) < 0 ||
+	    handshake_derive(hs, s) < 0) {
+		session_free(s);
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		goto out;
+	}
+	memcpy(peer->hs->last_timestamp, hp->timestamp, WIRE_TIMESTAMP_LEN);
+	peer->hs_consumed_ms = dp->now;
+	s->birth_ms = dp->now;
+	peer->last_rx_ms = dp->now;
+	roam(peer, from);
+	peer_install(peer, s, dp->now);
+	if (udp_send(dp->udp, msg, sizeof(msg), from) == 0)
+		peer->last_tx_ms = dp->now;
+out:
+	sodium_memzero(hs, sizeof(*hs));
+}
+
+static void rx_initiation(struct datapath *dp, struct pkt *p)
+{
+	struct handshake_pending hp;
+	char a[LOG_ADDR_LEN], fp[9];
+	struct peer *peer;
+
+	if (p->len != WIRE_INIT_LEN) {
+		dp->drops[RX_DROP_SHORT]++;
+		return;
+	}
+	if (!handshake_mac1_ok(dp->id, p->data, p->len)) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		if (warn_due(&dp->warn_mac1_ms, dp->now))
+			log_warnx("handshake from %s rejected: it was not made "
+				  "for our key (check the peer's 'public-key' "
+				  "for this gateway)",
+				  log_addr(&p->addr.sa, a, sizeof(a)));
+		return;
+	}
+	if (handshake_consume_initiation(dp->id, p->data, p->len, &hp) < 0) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		return;
+	}
+	peer = peer_by_key(dp, hp.remote_static);
+	if (!peer) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		if (warn_due(&dp->warn_unknown_ms, dp->now)) {
+			keys_fingerprint(fp, hp.remote_static);
+			log_warnx("handshake from %s rejected: unknown "
+				  "public-key '%s' (no peer has it)",
+				  log_addr(&p->addr.sa, a, sizeof(a)), fp);
+		}
+		goto out;
+	}
+	if (peer->hs_consumed_ms &&
+	    dp->now - peer->hs_consumed_ms < WIRE_HANDSHAKE_MIN_INTERVAL_MS) {
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		goto out;
+	}
+	respond(dp, peer, &hp, &p->addr);
+out:
+	sodium_memzero(&hp, sizeof(hp));
+}
+
+static void rx_response(struct datapath *dp, struct pkt *p)
+{
+	struct peer *peer = NULL;
+	struct session *s;
+	uint32_t idx;
+	size_t i;
+
+	if (p->len != WIRE_RESP_LEN) {
+		dp->drops[RX_DROP_SHORT]++;
+		return;
+	}
+	idx = handshake_msg_receiver(p->data);
+	for (i = 0; i < dp->npeers && !peer; i++)
+		if (dp->peers[i].hs->state == HS_INITIATION_SENT &&
+		    dp->peers[i].hs->local_index == idx)
+			peer = &dp->peers[i];
+	if (!peer) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		return;
+	}
+	if (handshake_consume_response(peer->hs, dp->id, p->data, p->len) < 0) {
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		return;
+	}
+	s = session_new();
+	if (!s || handshake_derive(peer->hs, s) < 0) {
+		session_free(s);
+		return;
+	}
+	s->birth_ms = dp->now;
+	peer->last_rx_ms = dp->now;
+	roam(peer, &p->addr);
+	peer_install(peer, s, dp->now);
+	/* Confirm the session to the responder at once. */
+	if (peer->nstaged)
+		flush_staged(dp, peer);
+	else
+		send_keepalive(dp, peer);
+}
+
+static void rx_one(struct datapath *dp, struct pkt *p)
+{
+	if (p->len < 4 || p->data[1] || p->data[2] || p->data[3]) {
+		dp->drops[RX_DROP_SHORT]++;
+		return;
+	}
+	switch (p->data[0]) {
+	case WIRE_MSG_DATA:
+		if (p->len < WIRE_DATA_OVERHEAD)
+			dp->drops[RX_DROP_SHORT]++;
+		else
+			rx_data(dp, p);
+		break;
+	case WIRE_MSG_INITIATION:
+		rx_initiation(dp, p);
+		break;
+	case WIRE_MSG_RESPONSE:
+		rx_response(dp, p);
+		break;
+	default:
+		dp->drops[RX_DROP_SHORT]++;
+	}
+}
+
+int datapath_udp_ready(struct datapath *dp)
+{
+	struct pkt_batch b = { .n = 0 };
+	unsigned i;
+	int n;
+
+	dp->now = now_ms();
+	n = udp_recv_batch(dp->udp, dp->pool, &b);
+	for (i = 0; i < b.n; i++)
+		rx_one(dp, b.p[i]);
+	pkt_batch_put(dp->pool, &b);
+	flush_out(dp);
+	return n;
+}
+
+void datapath_info(struct datapath *dp, struct datapath_info *out)
+{
+	out->interface = dp->interface;
+	out->bridge = dp->bridge;
+	out->listen = &dp->udp->local;
+	out->drops = dp->drops;
+	out->tap_write_errors = dp->tap_write_errors;
+	out->peers = dp->peers;
+	out->npeers = dp->npeers;
+	out->now_ms = now_ms();
+}

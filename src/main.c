@@ -1,0 +1,171 @@
+/*
+ * main.c -- tapbridge's command line: parse argv, wire the modules.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "tapbridge/config.h"
+#include "tapbridge/control.h"
+#include "tapbridge/daemon.h"
+#include "tapbridge/keys.h"
+#include "tapbridge/log.h"
+
+#define DEFAULT_CONF SYSCONFDIR "/tapbridge/tapbridge.conf"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tapbridge [-f] [-v]... [-c file]\n"
+		"       tapbridge -t [-c file]\n"
+		"       tapbridge genkey\n"
+		"       tapbridge pubkey\n"
+		"       tapbridge status [--json] [-c file]\n"
+		"       tapbridge -V | -h\n");
+}
+
+static int cmd_genkey(void)
+{
+	struct keys_secret *s = keys_secret_new();
+	char b64[KEYS_B64_LEN];
+
+	if (!s)
+		fatal("genkey");
+	keys_generate(s);
+	keys_to_base64(b64, s->key);
+	keys_secret_free(s);
+	printf("%s\n", b64);
+	sodium_memzero(b64, sizeof(b64));
+	return 0;
+}
+
+static int cmd_pubkey(void)
+{
+	struct keys_secret *s = keys_secret_new();
+	char line[256], b64[KEYS_B64_LEN];
+	uint8_t pub[KEYS_LEN];
+	int rc = 1;
+
+	if (!s)
+		fatal("pubkey");
+	if (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, " \t\r\n")] = '\0';
+		if (keys_from_base64(s->key, line) == 0 &&
+		    keys_public(pub, s) == 0) {
+			keys_to_base64(b64, pub);
+			printf("%s\n", b64);
+			rc = 0;
+		}
+	}
+	sodium_memzero(line, sizeof(line));
+	keys_secret_free(s);
+	if (rc)
+		log_warnx("pubkey: standard input does not hold a base64 "
+			  "private key of 32 bytes");
+	return rc;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = DEFAULT_CONF, *req = "status";
+	struct config c;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'j':
+			req = "status json";
+			break;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (config_load(file, &c) < 0) {
+		config_fini(&c);
+		return 1;
+	}
+	rc = control_query(c.control_socket, req, stdout) < 0;
+	config_fini(&c);
+	return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *file = DEFAULT_CONF;
+	int ch, foreground = 0, test = 0, verbose = 0, rc;
+	struct config c;
+
+	while ((ch = getopt(argc, argv, "c:fhtvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("tapbridge %s\n", TAPBRIDGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	log_init(foreground || test ? LOG_TO_STDERR : LOG_TO_SYSLOG, verbose,
+		 "tapbridge");
+	if (config_load(file, &c) < 0) {
+		config_fini(&c);
+		return 1;
+	}
+	if (test) {
+		rc = daemon_check(&c);
+		if (rc == 0)
+			printf("configuration OK\n");
+	} else {
+		rc = daemon_run(&c, foreground ? DAEMON_FOREGROUND :
+					    DAEMON_BACKGROUND);
+	}
+	config_fini(&c);
+	return rc < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_init(LOG_TO_STDERR, 0, "tapbridge");
+	if (sodium_init() < 0)
+		fatalx("libsodium failed to initialise");
+	if (argc >= 2 && !strcmp(argv[1], "genkey") && argc == 2)
+		return cmd_genkey();
+	if (argc >= 2 && !strcmp(argv[1], "pubkey") && argc == 2)
+		return cmd_pubkey();
+	if (argc >= 2 && !strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
+	return cmd_run(argc, argv);
+}

@@ -1,0 +1,220 @@
+/*
+ * peer.c -- per-peer sessions, timers and counters; see peer.h.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tapbridge/keys.h"
+#include "tapbridge/log.h"
+#include "tapbridge/peer.h"
+
+#define RESPONDER_GRACE_MS 10000	/* responder rekeys only if the
+					 * initiator has not, this much later */
+
+int peer_init(struct peer *p, const struct handshake_identity *id,
+	      const struct config_peer *cp, const uint8_t *psk,
+	      unsigned rekey_s)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	memcpy(p->public_key, cp->public_key, WIRE_KEY_LEN);
+	keys_fingerprint(p->fingerprint, p->public_key);
+	p->keepalive_s = cp->keepalive;
+	p->rekey_s = rekey_s;
+	p->endpoint.sa.sa_family = AF_UNSPEC;
+	p->hs = handshake_new(id, p->public_key, psk);
+	if (!p->hs) {
+		log_warnx("peer '%s': public key '%s' is not usable", p->name,
+			  p->fingerprint);
+		return -1;
+	}
+	return 0;
+}
+
+static void drop_staged(struct peer *p, struct pkt_pool *pool)
+{
+	while (p->staged) {
+		struct pkt *next = p->staged->next;
+
+		pkt_put(pool, p->staged);
+		p->staged = next;
+		p->stats.tx_dropped++;
+	}
+	p->staged_tail = NULL;
+	p->nstaged = 0;
+}
+
+void peer_fini(struct peer *p, struct pkt_pool *pool)
+{
+	session_free(p->previous);
+	session_free(p->current);
+	session_free(p->next);
+	handshake_free(p->hs);
+	drop_staged(p, pool);
+	sodium_memzero(p, sizeof(*p));
+}
+
+bool peer_has_index(const struct peer *p, uint32_t index)
+{
+	if (p->hs && p->hs->state == HS_INITIATION_SENT &&
+	    p->hs->local_index == index)
+		return true;
+	return (p->previous && p->previous->local_index == index) ||
+	       (p->current && p->current->local_index == index) ||
+	       (p->next && p->next->local_index == index);
+}
+
+struct session *peer_session_for_index(struct peer *p, uint32_t index)
+{
+	if (p->current && p->current->local_index == index)
+		return p->current;
+	if (p->next && p->next->local_index == index)
+		return p->next;
+	if (p->previous && p->previous->local_index == index)
+		return p->previous;
+	return NULL;
+}
+
+uint64_t peer_reject_ms(const struct peer *p)
+{
+	return ((uint64_t)p->rekey_s + WIRE_REJECT_AFTER_EXTRA) * 1000;
+}
+
+bool peer_session_usable(const struct peer *p, const struct session *s,
+			 uint64_t now)
+{
+	return s && now - s->birth_ms < peer_reject_ms(p) &&
+	       s->send_counter < WIRE_REJECT_AFTER_MESSAGES;
+}
+
+void peer_install(struct peer *p, struct session *s, uint64_t now)
+{
+	p->hs_done_ms = now;
+	p->stats.handshakes++;
+	if (s->initiator) {
+		session_free(p->previous);
+		p->previous = p->current;
+		p->current = s;
+		p->hs_attempt_ms = 0;
+	} else {
+		session_free(p->next);
+		p->next = s;
+	}
+}
+
+void peer_received(struct peer *p, struct session *s, uint64_t now)
+{
+	if (s == p->next) {
+		session_free(p->previous);
+		p->previous = p->current;
+		p->current = p->next;
+		p->next = NULL;
+		p->hs_attempt_ms = 0;
+	}
+	p->last_rx_ms = now;
+	p->unanswered_ms = 0;
+}
+
+struct session *peer_send_session(struct peer *p, uint64_t now)
+{
+	return peer_session_usable(p, p->current, now) ? p->current : NULL;
+}
+
+void peer_stage(struct peer *p, struct pkt_pool *pool, struct pkt *pkt)
+{
+	if (p->nstaged == PEER_STAGED_MAX) {
+		struct pkt *old = p->staged;
+
+		p->staged = old->next;
+		if (!p->staged)
+			p->staged_tail = NULL;
+		pkt_put(pool, old);
+		p->nstaged--;
+		p->stats.tx_dropped++;
+	}
+	pkt->next = NULL;
+	if (p->staged_tail)
+		p->staged_tail->next = pkt;
+	else
+		p->staged = pkt;
+	p->staged_tail = pkt;
+	p->nstaged++;
+}
+
+void peer_want_handshake(struct peer *p, uint64_t now)
+{
+	if (!p->hs_attempt_ms) {
+		p->hs_attempt_ms = now;
+		p->hs_sent_ms = 0;
+	}
+}
+
+static void expire(struct peer *p, struct session **s, uint64_t now)
+{
+	if (*s && now - (*s)->birth_ms >= peer_reject_ms(p)) {
+		session_free(*s);
+		*s = NULL;
+	}
+}
+
+static bool rekey_due(const struct peer *p, uint64_t now)
+{
+	const struct session *s = p->current;
+	uint64_t age, after = (uint64_t)p->rekey_s * 1000;
+
+	if (!s)
+		return p->nstaged > 0;
+	if (s->send_counter >= WIRE_REKEY_AFTER_MESSAGES)
+		return true;
+	age = now - s->birth_ms;
+	return s->initiator ? age >= after : age >= after + RESPONDER_GRACE_MS;
+}
+
+static unsigned handshake_timers(struct peer *p, struct pkt_pool *pool,
+				 uint64_t now)
+{
+	uint64_t retry = WIRE_REKEY_TIMEOUT * 1000 +
+			 randombytes_uniform(334);
+
+	if (!p->hs_attempt_ms)
+		return PEER_NOTHING;
+	if (now - p->hs_attempt_ms >= WIRE_REKEY_ATTEMPT_TIME * 1000) {
+		p->hs_attempt_ms = 0;
+		drop_staged(p, pool);
+		return PEER_NOTHING;
+	}
+	if (p->endpoint.sa.sa_family == AF_UNSPEC)
+		return PEER_NOTHING;
+	if (p->hs_sent_ms && now - p->hs_sent_ms < retry)
+		return PEER_NOTHING;
+	return PEER_SEND_INITIATION;
+}
+
+unsigned peer_tick(struct peer *p, struct pkt_pool *pool, uint64_t now)
+{
+	unsigned act;
+
+	expire(p, &p->previous, now);
+	expire(p, &p->current, now);
+	expire(p, &p->next, now);
+	if (rekey_due(p, now))
+		peer_want_handshake(p, now);
+	if (p->unanswered_ms &&
+	    now - p->unanswered_ms >= PEER_NEW_HANDSHAKE_MS) {
+		p->unanswered_ms = 0;
+		peer_want_handshake(p, now);
+	}
+	act = handshake_timers(p, pool, now);
+	if (!peer_send_session(p, now))
+		return act;
+	if (p->nstaged)
+		act |= PEER_FLUSH_STAGED;
+	if (p->keepalive_s &&
+	    now - p->last_tx_ms >= (uint64_t)p->keepalive_s * 1000)
+		act |= PEER_SEND_KEEPALIVE;
+	else if (p->last_data_rx_ms > p->last_tx_ms &&
+		 now - p->last_data_rx_ms >= PEER_KEEPALIVE_PASSIVE_MS)
+		act |= PEER_SEND_KEEPALIVE;
+	return act;
+}

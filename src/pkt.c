@@ -1,0 +1,116 @@
+/*
+ * pkt.c -- the fixed packet pool; see pkt.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tapbridge/pkt.h"
+
+struct pkt_pool {
+	struct pkt *pkts;
+	uint8_t *storage;
+	struct pkt *free;
+	unsigned count;
+	unsigned avail;
+	unsigned mtu;
+};
+
+void pkt_bug(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "BUG at %s:%d: %s\n", file, line, what);
+	abort();
+}
+
+struct pkt_pool *pkt_pool_new(unsigned count, unsigned mtu)
+{
+	struct pkt_pool *pool;
+	size_t room = PKT_HEADROOM + (size_t)mtu + PKT_TAILROOM;
+	unsigned i;
+
+	room = (room + 63) & ~(size_t)63;
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	pool->pkts = calloc(count, sizeof(*pool->pkts));
+	if (!pool->pkts)
+		goto fail_free_pool;
+	if (posix_memalign((void **)&pool->storage, 64, room * count)) {
+		errno = ENOMEM;
+		goto fail_free_pkts;
+	}
+	pool->count = count;
+	pool->mtu = mtu;
+	for (i = 0; i < count; i++) {
+		struct pkt *p = &pool->pkts[i];
+
+		p->head = pool->storage + room * i;
+		p->room = (uint32_t)room;
+		p->in_pool = 1;
+		p->next = pool->free;
+		pool->free = p;
+	}
+	pool->avail = count;
+	return pool;
+
+fail_free_pkts:
+	free(pool->pkts);
+fail_free_pool:
+	free(pool);
+	return NULL;
+}
+
+void pkt_pool_free(struct pkt_pool *pool)
+{
+	if (!pool)
+		return;
+	free(pool->storage);
+	free(pool->pkts);
+	free(pool);
+}
+
+struct pkt *pkt_get(struct pkt_pool *pool)
+{
+	struct pkt *p = pool->free;
+
+	if (!p)
+		return NULL;
+	pool->free = p->next;
+	pool->avail--;
+	p->next = NULL;
+	p->in_pool = 0;
+	pkt_reset(p);
+	return p;
+}
+
+void pkt_put(struct pkt_pool *pool, struct pkt *p)
+{
+	if (!p)
+		return;
+	BUG_ON(p->in_pool);
+	BUG_ON(p < pool->pkts || p >= pool->pkts + pool->count);
+	p->in_pool = 1;
+	p->next = pool->free;
+	pool->free = p;
+	pool->avail++;
+}
+
+unsigned pkt_pool_avail(const struct pkt_pool *pool)
+{
+	return pool->avail;
+}
+
+unsigned pkt_pool_mtu(const struct pkt_pool *pool)
+{
+	return pool->mtu;
+}
+
+void pkt_batch_put(struct pkt_pool *pool, struct pkt_batch *b)
+{
+	unsigned i;
+
+	for (i = 0; i < b->n; i++)
+		pkt_put(pool, b->p[i]);
+	b->n = 0;
+}

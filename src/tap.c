@@ -1,0 +1,73 @@
+/*
+ * tap.c -- TAP device I/O; see tap.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "tapbridge/log.h"
+#include "tapbridge/tap.h"
+
+int tap_open(const char *name, int *created)
+{
+	struct ifreq ifr;
+	int fd;
+
+	*created = if_nametoindex(name) == 0;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("cannot open '/dev/net/tun'");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		if (errno == EINVAL && !*created)
+			log_warnx("interface '%s' exists and is not a TAP "
+				  "device tapbridge can attach to", name);
+		else
+			log_warn("cannot create TAP device '%s'", name);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int tap_read_batch(int fd, struct pkt_pool *pool, struct pkt_batch *b)
+{
+	int got = 0;
+
+	while (b->n < PKT_BATCH) {
+		struct pkt *p = pkt_get(pool);
+		ssize_t n;
+
+		if (!p)
+			break;
+		n = read(fd, p->data, pkt_tailroom(p));
+		if (n <= 0) {
+			pkt_put(pool, p);
+			if (n == 0 || errno == EAGAIN || errno == EINTR)
+				break;
+			return -1;
+		}
+		p->len = (uint32_t)n;
+		b->p[b->n++] = p;
+		got++;
+	}
+	return got;
+}
+
+int tap_write(int fd, const struct pkt *p)
+{
+	ssize_t n;
+
+	do {
+		n = write(fd, p->data, p->len);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)p->len ? 0 : -1;
+}

@@ -1,0 +1,270 @@
+/*
+ * udp.c -- the tunnel socket; see udp.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tapbridge/log.h"
+#include "tapbridge/udp.h"
+
+#define UDP_SOCKBUF (4 * 1024 * 1024)
+
+static void set_buffers(int fd)
+{
+	int sz = UDP_SOCKBUF;
+
+	/* FORCE works with CAP_NET_ADMIN; fall back to the capped size. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
+static int parse_bind(const char *host, uint16_t port, union pkt_addr *a,
+		      int *v6only)
+{
+	memset(a, 0, sizeof(*a));
+	*v6only = 1;
+	if (*host == '\0') {
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_addr = in6addr_any;
+		a->in6.sin6_port = htons(port);
+		*v6only = 0;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &a->in4.sin_addr) == 1) {
+		a->in4.sin_family = AF_INET;
+		a->in4.sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a->in6.sin6_addr) == 1) {
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_port = htons(port);
+		*v6only = !IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr);
+		return 0;
+	}
+	return -1;
+}
+
+static int open_bound(struct udp *u, const union pkt_addr *a, int v6only)
+{
+	socklen_t len;
+	int fd;
+
+	fd = socket(a->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (a->sa.sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		       sizeof(v6only)) < 0)
+		goto fail_close;
+	len = a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in4);
+	if (bind(fd, &a->sa, len) < 0)
+		goto fail_close;
+	u->local = *a;
+	len = sizeof(u->local);
+	getsockname(fd, &u->local.sa, &len);
+	set_buffers(fd);
+	u->fd = fd;
+	u->family = a->sa.sa_family;
+	return 0;
+
+fail_close:
+	close(fd);
+	return -1;
+}
+
+int udp_open(struct udp *u, const char *host, uint16_t port)
+{
+	char buf[LOG_ADDR_LEN];
+	union pkt_addr a;
+	int v6only;
+
+	u->fd = -1;
+	if (parse_bind(host, port, &a, &v6only) < 0) {
+		log_warnx("cannot listen on '%s': not a numeric address", host);
+		return -1;
+	}
+	if (open_bound(u, &a, v6only) == 0)
+		return 0;
+	if (*host == '\0' && errno == EAFNOSUPPORT) {
+		/* No IPv6 on this host: fall back to IPv4 only. */
+		memset(&a, 0, sizeof(a));
+		a.in4.sin_family = AF_INET;
+		a.in4.sin_port = htons(port);
+		if (open_bound(u, &a, 1) == 0)
+			return 0;
+	}
+	log_warn("cannot listen on %s", log_addr(&a.sa, buf, sizeof(buf)));
+	return -1;
+}
+
+void udp_close(struct udp *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+}
+
+static void map_v4(union pkt_addr *a)
+{
+	struct sockaddr_in v4 = a->in4;
+
+	memset(a, 0, sizeof(*a));
+	a->in6.sin6_family = AF_INET6;
+	a->in6.sin6_port = v4.sin_port;
+	a->in6.sin6_addr.s6_addr[10] = 0xff;
+	a->in6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&a->in6.sin6_addr.s6_addr[12], &v4.sin_addr, 4);
+}
+
+int udp_resolve(const struct udp *u, const char *host, uint16_t port,
+		union pkt_addr *out, char *why, size_t whylen)
+{
+	struct addrinfo hints, *res, *ai;
+	int err, v6only = u->family == AF_INET6 &&
+			  !IN6_IS_ADDR_UNSPECIFIED(&u->local.in6.sin6_addr);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_family = u->family == AF_INET ? AF_INET :
+			  v6only ? AF_INET6 : AF_UNSPEC;
+	err = getaddrinfo(host, NULL, &hints, &res);
+	if (err) {
+		snprintf(why, whylen, "cannot resolve '%s': %s", host,
+			 gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+			break;
+	if (!ai) {
+		freeaddrinfo(res);
+		snprintf(why, whylen, "'%s' has no address of the family "
+			 "tapbridge listens on", host);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(res);
+	if (out->sa.sa_family == AF_INET) {
+		out->in4.sin_port = htons(port);
+		if (u->family == AF_INET6)
+			map_v4(out);
+	} else {
+		out->in6.sin6_port = htons(port);
+	}
+	return 0;
+}
+
+static socklen_t addr_len(const union pkt_addr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in4);
+}
+
+int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b)
+{
+	struct mmsghdr msgs[PKT_BATCH];
+	struct iovec iov[PKT_BATCH];
+	struct pkt *got[PKT_BATCH];
+	unsigned want = 0, i;
+	int n;
+
+	while (b->n + want < PKT_BATCH) {
+		struct pkt *p = pkt_get(pool);
+
+		if (!p)
+			break;
+		/* Datagrams land at the head: opening pulls off headers. */
+		p->data = p->head;
+		got[want] = p;
+		iov[want].iov_base = p->data;
+		iov[want].iov_len = p->room;
+		memset(&msgs[want], 0, sizeof(msgs[want]));
+		msgs[want].msg_hdr.msg_iov = &iov[want];
+		msgs[want].msg_hdr.msg_iovlen = 1;
+		msgs[want].msg_hdr.msg_name = &p->addr;
+		msgs[want].msg_hdr.msg_namelen = sizeof(p->addr);
+		want++;
+	}
+	if (want == 0)
+		return 0;
+	do {
+		n = recvmmsg(u->fd, msgs, want, MSG_DONTWAIT, NULL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		for (i = 0; i < want; i++)
+			pkt_put(pool, got[i]);
+		return errno == EAGAIN ? 0 : -1;
+	}
+	for (i = 0; i < want; i++) {
+		if (i < (unsigned)n && !(msgs[i].msg_hdr.msg_flags &
+					 MSG_TRUNC)) {
+			got[i]->len = msgs[i].msg_len;
+			b->p[b->n++] = got[i];
+		} else {
+			pkt_put(pool, got[i]);
+		}
+	}
+	return n;
+}
+
+int udp_send_batch(struct udp *u, const struct pkt_batch *b)
+{
+	struct mmsghdr msgs[PKT_BATCH];
+	struct iovec iov[PKT_BATCH];
+	unsigned i, done = 0;
+
+	for (i = 0; i < b->n; i++) {
+		struct pkt *p = b->p[i];
+
+		iov[i].iov_base = p->data;
+		iov[i].iov_len = p->len;
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &p->addr;
+		msgs[i].msg_hdr.msg_namelen = addr_len(&p->addr);
+	}
+	while (done < b->n) {
+		int n = sendmmsg(u->fd, msgs + done, b->n - done, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			done++;		/* this one failed: skip it */
+			continue;
+		}
+		done += (unsigned)n;
+	}
+	return (int)done;
+}
+
+int udp_send(struct udp *u, const void *buf, size_t len,
+	     const union pkt_addr *to)
+{
+	ssize_t n;
+
+	do {
+		n = sendto(u->fd, buf, len, 0, &to->sa, addr_len(to));
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -1 : 0;
+}
+
+bool udp_addr_equal(const union pkt_addr *a, const union pkt_addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in4.sin_port == b->in4.sin_port &&
+		       a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET6)
+		return a->in6.sin6_port == b->in6.sin6_port &&
+		       !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16);
+	return false;
+}
