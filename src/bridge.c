@@ -475,6 +475,23 @@ fail_free:
 	return NULL;
 }
 
+unsigned bridge_get_mtu(struct bridge *b, const char *ifname)
+{
+	struct rtnl_link *l;
+	unsigned mtu;
+	int err;
+
+	err = link_find(b->sk, 0, ifname, &l);
+	if (err < 0 || !l) {
+		log_warnx("cannot read mtu of '%s': %s", ifname,
+			  err < 0 ? nl_geterror(err) : "no such interface");
+		return 0;
+	}
+	mtu = rtnl_link_get_mtu(l);
+	rtnl_link_put(l);
+	return mtu;
+}
+
 int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu)
 {
 	struct rtnl_link *l, *chg;

@@ -73,18 +73,6 @@ static void vreport(const char *name, int line, const char *fmt, va_list ap)
 		log_warnx("%s: %s", name, msg);
 }
 
-/* perr(p, fmt, ...): report an error on the current line. */
-static void __attribute__((format(printf, 2, 3)))
-perr(struct parser *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(p->name, p->line, fmt, ap);
-	va_end(ap);
-	p->errors++;
-}
-
 /* perr_at(p, line, fmt, ...): report an error at line (0: the file). */
 static void __attribute__((format(printf, 3, 4)))
 perr_at(struct parser *p, int line, const char *fmt, ...)
@@ -96,6 +84,9 @@ perr_at(struct parser *p, int line, const char *fmt, ...)
 	va_end(ap);
 	p->errors++;
 }
+
+/* perr(p, fmt, ...): report an error on the current line. */
+#define perr(p, ...)	perr_at((p), (p)->line, __VA_ARGS__)
 
 /*
  * show(s): s made safe for a message: control and non-ASCII bytes as \xNN,
@@ -215,18 +206,12 @@ static int split(char *s, char **host, char **portp, bool *v6)
 	return 0;
 }
 
-static bool is_ipv4(const char *s)
-{
-	struct in_addr a;
-
-	return inet_pton(AF_INET, s, &a) == 1;
-}
-
-static bool is_ipv6(const char *s)
+/* is_ip(af, s): s is an address of family af, in its one usual form. */
+static bool is_ip(int af, const char *s)
 {
 	struct in6_addr a;
 
-	return inet_pton(AF_INET6, s, &a) == 1;
+	return inet_pton(af, s, &a) == 1;
 }
 
 /*
@@ -350,7 +335,7 @@ static void do_listen(struct parser *p, const char *kw, const char *val)
 		host = buf + strlen(buf);
 		portp = buf;
 	} else if (split(buf, &host, &portp, &v6) < 0 ||
-		   !(v6 ? is_ipv6(host) : is_ipv4(host))) {
+		   !is_ip(v6 ? AF_INET6 : AF_INET, host)) {
 		perr(p, "'%s' must be IPv4:port, [IPv6]:port or a port, "
 		     "got '%s'", kw, show(val));
 		return;
@@ -371,7 +356,8 @@ static void do_endpoint(struct parser *p, const char *kw, const char *val)
 		     show(val));
 		return;
 	}
-	if (v6 ? !is_ipv6(host) : !is_ipv4(host) && !is_hostname(host)) {
+	if (!is_ip(v6 ? AF_INET6 : AF_INET, host) &&
+	    (v6 || !is_hostname(host))) {
 		perr(p, "'%s' host must be %s, got '%s'", kw, v6 ?
 		     "an IPv6 address inside [ ]" :
 		     "an IPv4 address or a DNS name", show(host));
@@ -440,8 +426,15 @@ static bool is_peer_name(const char *s)
 		      "0123456789_.-") == n;
 }
 
-static void block_close(struct parser *p)
+/* block_unclosed(p): the open block never got its '}'. */
+static void block_unclosed(struct parser *p)
 {
+	if (*p->peer->name)
+		perr_at(p, p->peer->line, "peer '%s' is missing its closing "
+			"'}'", p->peer->name);
+	else
+		perr_at(p, p->peer->line, "peer block is missing its closing "
+			"'}'");
 	p->peer = NULL;
 }
 
@@ -468,39 +461,54 @@ static struct config_peer *peer_add(struct parser *p, const char *name)
 	}
 	np = &c->peers[c->npeers++];
 	memset(np, 0, sizeof(*np));
-	copy(np->name, sizeof(np->name), name);
 	np->line = p->line;
 	return np;
 }
 
+static void block_open(struct parser *p, struct config_peer *peer)
+{
+	p->peer = peer;
+	memset(peer, 0, sizeof(*peer));
+	peer->line = p->line;
+}
+
+/* peer_line_ok(p): whether the line is "peer NAME {"; reports why not. */
+static bool peer_line_ok(struct parser *p)
+{
+	if (p->nwords == 1 || is_word(p, 1, "{"))
+		perr(p, "'peer' needs a name and '{'");
+	else if (p->nwords > 3)
+		perr(p, "'peer' takes a name and '{'");
+	else if (p->nwords == 2 || !is_word(p, 2, "{"))
+		perr(p, "peer '%s' must be followed by '{' on the same line",
+		     show(p->word[1]));
+	else
+		return true;
+	return false;
+}
+
 /*
- * do_peer(p): "peer NAME {".  A block is opened even when the line is
- * wrong, so its contents are still checked; a peer with a bad or taken
- * name is parsed into scratch space and not kept.
+ * do_peer(p): "peer NAME {".  Any "peer" line with more words opens a
+ * block, right or wrong, so what follows is still checked as a block; a
+ * peer with a bad or taken name is parsed into scratch space, not kept.
  */
 static void do_peer(struct parser *p)
 {
-	const char *name = p->nwords > 1 ? p->word[1] : "";
+	bool named = p->nwords > 1 && !is_word(p, 1, "{");
+	bool opens = p->nwords > 1;
+	const char *name = p->word[1];
 	const struct config_peer *old;
+	struct config_peer *np;
 
-	if (p->peer) {
-		perr_at(p, p->peer->line, "peer '%s' is missing its closing "
-			"'}'", p->peer->name);
-		block_close(p);
-	}
+	if (p->peer)
+		block_unclosed(p);
 	p->peers_seen++;
-	p->peer = &p->scratch;
-	memset(p->peer, 0, sizeof(*p->peer));
-	p->peer->line = p->line;
-	if (p->nwords == 1) {
-		perr(p, "'peer' needs a name and '{'");
+	if (opens)
+		block_open(p, &p->scratch);
+	if (!peer_line_ok(p))
+		p->brace_missing = p->nwords == 2 && named;
+	if (!named)
 		return;
-	}
-	if (p->nwords != 3 || !is_word(p, 2, "{")) {
-		perr(p, "peer '%s' must be followed by '{' on the same line",
-		     show(name));
-		p->brace_missing = p->nwords == 2;
-	}
 	if (!is_peer_name(name)) {
 		perr(p, "peer name '%s' must be 1 to %d characters of "
 		     "A-Z a-z 0-9 _ . -", show(name), CONFIG_NAME_MAX - 1);
@@ -513,9 +521,10 @@ static void do_peer(struct parser *p)
 		     old->line);
 		return;
 	}
-	p->peer = peer_add(p, name);
-	if (!p->peer)
-		p->peer = &p->scratch;
+	if (opens && (np = peer_add(p, name))) {
+		p->peer = np;
+		copy(np->name, sizeof(np->name), name);
+	}
 }
 
 static void do_close(struct parser *p)
@@ -524,7 +533,7 @@ static void do_close(struct parser *p)
 		perr(p, "'}' without an open peer block");
 	else if (p->nwords > 1)
 		perr(p, "'}' must be alone on its line");
-	block_close(p);
+	p->peer = NULL;
 }
 
 /* Lines and words */
@@ -539,11 +548,10 @@ static bool is_ctrl(char ch)
 	return (unsigned char)ch < 0x20 || ch == 0x7f;
 }
 
+/* bad_char(p, ch): report control character ch (NUL too); returns -1. */
 static int bad_char(struct parser *p, char ch)
 {
-	char s[2] = { ch, '\0' };
-
-	perr(p, "invalid character '%s'", show(s));
+	perr(p, "invalid character '\\x%02x'", (unsigned char)ch);
 	return -1;
 }
 
@@ -633,7 +641,8 @@ static int words(struct parser *p, const char *s, size_t len)
 
 static bool is_word(const struct parser *p, int n, const char *s)
 {
-	return p->nwords > n && !p->quoted[n] && !strcmp(p->word[n], s);
+	return n >= 0 && n < p->nwords && n < WORDS_MAX && !p->quoted[n] &&
+	       !strcmp(p->word[n], s);
 }
 
 /* line_of(p, d): the line field of directive d in the current context. */
@@ -766,12 +775,8 @@ static void finish(struct parser *p)
 {
 	const struct config *c = p->c;
 
-	if (p->peer && *p->peer->name)
-		perr_at(p, p->peer->line, "peer '%s' is missing its closing "
-			"'}'", p->peer->name);
-	else if (p->peer)
-		perr_at(p, p->peer->line, "peer block is missing its closing "
-			"'}'");
+	if (p->peer)
+		block_unclosed(p);
 	if (!c->private_key_line)
 		perr_at(p, 0, "no 'private-key'");
 	if (!p->peers_seen)
@@ -842,11 +847,12 @@ int config_parse(FILE *f, const char *name, struct config *c)
 		}
 	}
 	if (ferror(f)) {
+		/* What was read is partial: checks across it would mislead. */
 		log_warn("cannot read '%s'", p.name);
-		p.errors++;
-	} else if (len > 0) {
-		line_end(&p, buf, len);
+		return -1;
 	}
+	if (len > 0)
+		line_end(&p, buf, len);
 	finish(&p);
 	return p.errors ? -1 : 0;
 }

@@ -225,7 +225,7 @@ static const enum rx_verdict global_drops[] = {
 };
 static const enum rx_verdict peer_drops[] = {
 	RX_DROP_AUTH, RX_DROP_REPLAY, RX_DROP_EXPIRED, RX_DROP_HANDSHAKE,
-	RX_DROP_INNER, RX_DROP_FRAGMENT,
+	RX_DROP_INNER,
 };
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -240,16 +240,36 @@ static void drops_text(FILE *out, const uint64_t *d, const enum rx_verdict *v,
 	fputc('\n', out);
 }
 
+/* Members "name":count, comma-separated, without braces. */
 static void drops_json(FILE *out, const uint64_t *d, const enum rx_verdict *v,
 		       size_t n)
 {
 	size_t i;
 
-	fputc('{', out);
 	for (i = 0; i < n; i++)
 		fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
 			rx_verdict_name(v[i]), d[v[i]]);
-	fputc('}', out);
+}
+
+static void frag_text(FILE *out, const struct peer *p)
+{
+	const uint64_t *d = frame_reasm_drops(p->reasm);
+	unsigned i;
+
+	for (i = 0; i < FRAME_DROP_MAX; i++)
+		fprintf(out, "%s %s %" PRIu64, i ? "," : "",
+			frame_drop_name(i), d[i]);
+	fputc('\n', out);
+}
+
+static void frag_json(FILE *out, const struct peer *p)
+{
+	const uint64_t *d = frame_reasm_drops(p->reasm);
+	unsigned i;
+
+	for (i = 0; i < FRAME_DROP_MAX; i++)
+		fprintf(out, ",\"fragment_%s\":%" PRIu64, frame_drop_name(i),
+			d[i]);
 }
 
 static void peer_text(FILE *out, const struct peer *p, uint64_t now)
@@ -275,8 +295,15 @@ static void peer_text(FILE *out, const struct peer *p, uint64_t now)
 	fprintf(out, "  sent: %" PRIu64 " frames, %" PRIu64 " bytes "
 		"(%" PRIu64 " not sent)\n", p->stats.tx_frames,
 		p->stats.tx_bytes, p->stats.tx_dropped);
+	fprintf(out, "  path mtu: %u%s; %" PRIu64 " frames sent in pieces, "
+		"%" PRIu64 " reassembled, %" PRIu64 " mss clamped\n",
+		p->pmtu.mtu, p->pmtu.fixed ? " (wan-mtu)" : "",
+		p->stats.tx_fragmented, p->stats.rx_reassembled,
+		p->stats.mss_clamped);
 	fprintf(out, "  dropped:");
 	drops_text(out, p->stats.drops, peer_drops, NELEM(peer_drops));
+	fprintf(out, "  fragments dropped:");
+	frag_text(out, p);
 }
 
 static void peer_json(FILE *out, const struct peer *p, uint64_t now)
@@ -302,12 +329,17 @@ static void peer_json(FILE *out, const struct peer *p, uint64_t now)
 		fprintf(out, "\"session_age_s\":null,");
 	fprintf(out, "\"handshakes\":%" PRIu64 ",\"rx_frames\":%" PRIu64
 		",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
-		",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
-		",\"drops\":", p->stats.handshakes, p->stats.rx_frames,
-		p->stats.rx_bytes, p->stats.tx_frames, p->stats.tx_bytes,
-		p->stats.tx_dropped);
+		",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
+		p->stats.handshakes, p->stats.rx_frames, p->stats.rx_bytes,
+		p->stats.tx_frames, p->stats.tx_bytes, p->stats.tx_dropped);
+	fprintf(out, ",\"path_mtu\":%u,\"tx_fragmented\":%" PRIu64
+		",\"rx_reassembled\":%" PRIu64 ",\"mss_clamped\":%" PRIu64
+		",\"drops\":", p->pmtu.mtu, p->stats.tx_fragmented,
+		p->stats.rx_reassembled, p->stats.mss_clamped);
+	fputc('{', out);
 	drops_json(out, p->stats.drops, peer_drops, NELEM(peer_drops));
-	fputc('}', out);
+	frag_json(out, p);
+	fputs("}}", out);
 }
 
 void control_format(const struct datapath_info *info, FILE *out,
@@ -330,8 +362,9 @@ void control_format(const struct datapath_info *info, FILE *out,
 	fprintf(out, "{\"interface\":\"%s\",\"bridge\":\"%s\",\"listen\":"
 		"\"%s\",\"tap_write_errors\":%" PRIu64 ",\"drops\":",
 		info->interface, info->bridge, a, info->tap_write_errors);
+	fputc('{', out);
 	drops_json(out, info->drops, global_drops, NELEM(global_drops));
-	fprintf(out, ",\"peers\":[");
+	fprintf(out, "},\"peers\":[");
 	for (i = 0; i < info->npeers; i++) {
 		if (i)
 			fputc(',', out);

@@ -19,7 +19,8 @@
 #include "tapbridge/udp.h"
 
 #define TICK_MS		100
-#define POOL_MTU	(9216 + 64)
+#define MAX_FRAME	(9000 + WIRE_ETH_HDR_LEN + 8)	/* jumbo, QinQ */
+#define POOL_MTU	(MAX_FRAME + 64)
 
 struct daemon {
 	const struct config *cfg;
@@ -63,6 +64,11 @@ static struct peer *make_peers(struct daemon *d)
 {
 	const struct config *c = d->cfg;
 	struct peer *peers = calloc(c->npeers, sizeof(*peers));
+	struct peer_opts opts = {
+		.rekey_s = c->rekey_interval,
+		.wan_mtu = 0,
+		.max_frame = MAX_FRAME,
+	};
 	char w[CONFIG_PATH_MAX + 16];
 	size_t i;
 
@@ -80,7 +86,7 @@ static struct peer *make_peers(struct daemon *d)
 				goto fail;
 		}
 		rc = peer_init(&peers[i], &d->id, cp, psk ? psk->key : NULL,
-			       c->rekey_interval);
+			       &opts);
 		keys_secret_free(psk);
 		if (rc < 0)
 			goto fail;
@@ -98,6 +104,7 @@ fail:
 static int resolve_endpoints(struct daemon *d, struct peer *peers)
 {
 	const struct config *c = d->cfg;
+	union pkt_addr addr;
 	char why[512];
 	size_t i;
 	int rc = 0;
@@ -107,14 +114,40 @@ static int resolve_endpoints(struct daemon *d, struct peer *peers)
 
 		if (!e->host[0])
 			continue;
-		if (udp_resolve(&d->udp, e->host, e->port, &peers[i].endpoint,
-				why, sizeof(why)) < 0) {
+		if (udp_resolve(&d->udp, e->host, e->port, &addr, why,
+				sizeof(why)) < 0) {
 			log_warnx("%s:%d: peer '%s': %s", c->file, e->line,
 				  c->peers[i].name, why);
 			rc = -1;
+			continue;
 		}
+		peer_set_endpoint(&peers[i], &addr,
+				  udp_route_mtu(&d->udp, &addr), 0);
 	}
 	return rc;
+}
+
+/*
+ * The bridge drops frames larger than a port's MTU, so the TAP takes the
+ * LAN port's MTU: full-size and jumbo LAN frames reach the daemon whole.
+ */
+static int match_lan_mtu(struct daemon *d)
+{
+	const struct config *c = d->cfg;
+	unsigned mtu = 1500;
+
+	if (c->lan_port[0]) {
+		mtu = bridge_get_mtu(d->bridge, c->lan_port);
+		if (!mtu)
+			return -1;
+	}
+	if (mtu > MAX_FRAME - WIRE_ETH_HDR_LEN - 8) {
+		log_warnx("lan-port '%s' has mtu %u; tapbridge carries frames "
+			  "of mtu %u at most", c->lan_port, mtu,
+			  MAX_FRAME - WIRE_ETH_HDR_LEN - 8);
+		return -1;
+	}
+	return bridge_set_mtu(d->bridge, c->interface, mtu);
 }
 
 static void on_tap(void *cookie)
@@ -208,6 +241,7 @@ static int setup_datapath(struct daemon *d)
 	s.npeers = c->npeers;
 	s.interface = c->interface;
 	s.bridge = c->bridge;
+	s.clamp_mss = 1;
 	d->dp = datapath_new(&s);
 	if (!d->dp) {
 		log_warn("data path");
@@ -270,7 +304,7 @@ int daemon_run(const struct config *c, enum daemon_mode mode)
 	if (d.tap_fd < 0)
 		goto out;
 	d.bridge = bridge_setup(c->bridge, c->interface, c->lan_port);
-	if (!d.bridge)
+	if (!d.bridge || match_lan_mtu(&d) < 0)
 		goto out;
 	if (setup_datapath(&d) < 0 || setup_loop(&d) < 0)
 		goto out;

@@ -10,9 +10,11 @@
 
 #include "tapbridge/datapath.h"
 #include "tapbridge/log.h"
+#include "tapbridge/mss.h"
 #include "tapbridge/tap.h"
 
 #define WARN_INTERVAL_MS 60000	/* operator warnings, per kind */
+#define ROUTE_CHECK_MS	1000	/* ask the kernel for the route MTU */
 
 struct datapath {
 	int tap_fd;
@@ -27,6 +29,8 @@ struct datapath {
 	uint64_t drops[RX_VERDICT_MAX];	/* not attributable to a peer */
 	uint64_t tap_write_errors;
 	uint64_t warn_mac1_ms, warn_unknown_ms;
+	uint64_t too_big_seen;		/* udp->too_big already handled */
+	int clamp_mss;
 	struct pkt_batch out;		/* sealed, waiting for sendmmsg */
 };
 
@@ -56,6 +60,7 @@ struct datapath *datapath_new(const struct datapath_setup *setup)
 	dp->id = setup->id;
 	dp->peers = setup->peers;
 	dp->npeers = setup->npeers;
+	dp->clamp_mss = setup->clamp_mss;
 	snprintf(dp->interface, sizeof(dp->interface), "%s", setup->interface);
 	snprintf(dp->bridge, sizeof(dp->bridge), "%s", setup->bridge);
 	dp->now = now_ms();
@@ -113,10 +118,41 @@ static void seal_and_queue(struct datapath *dp, struct peer *peer,
 	queue_out(dp, p);
 }
 
+/* Room for an inner message in one datagram to peer under its path MTU. */
+static size_t payload_max(const struct peer *peer)
+{
+	return peer->pmtu.mtu - udp_ip_overhead(&peer->endpoint) -
+	       WIRE_DATA_OVERHEAD;
+}
+
+/* Cut the frame in p into sealed pieces; consumes p. */
+static void send_pieces(struct datapath *dp, struct peer *peer,
+			struct session *s, struct pkt *p, size_t room)
+{
+	size_t piece = frame_piece_max(room), off, n;
+	uint32_t id = peer->frag_id++;
+
+	peer->stats.tx_fragmented++;
+	for (off = 0; off < p->len; off += n) {
+		struct pkt *q = pkt_get(dp->pool);
+
+		n = p->len - off < piece ? p->len - off : piece;
+		if (!q) {
+			peer->stats.tx_dropped++;
+			break;
+		}
+		q->len = (uint32_t)frame_write_piece(q->data, id, p->data,
+						     p->len, off, n);
+		seal_and_queue(dp, peer, s, q);
+	}
+	pkt_put(dp->pool, p);
+}
+
 /* Send one frame (kind byte not yet pushed) to peer; consumes p. */
 static void send_frame(struct datapath *dp, struct peer *peer, struct pkt *p)
 {
 	struct session *s = peer_send_session(peer, dp->now);
+	size_t room;
 
 	if (peer->endpoint.sa.sa_family == AF_UNSPEC) {
 		peer->stats.tx_dropped++;
@@ -128,10 +164,18 @@ static void send_frame(struct datapath *dp, struct peer *peer, struct pkt *p)
 		peer_want_handshake(peer, dp->now);
 		return;
 	}
+	room = payload_max(peer);
+	if (dp->clamp_mss &&
+	    mss_clamp(p->data, p->len, room - WIRE_INNER_FRAME_HDR))
+		peer->stats.mss_clamped++;
 	peer->stats.tx_frames++;
 	peer->stats.tx_bytes += p->len;
 	if (!peer->unanswered_ms)
 		peer->unanswered_ms = dp->now;
+	if (p->len + WIRE_INNER_FRAME_HDR > room) {
+		send_pieces(dp, peer, s, p, room);
+		return;
+	}
 	*pkt_push(p, WIRE_INNER_FRAME_HDR) = WIRE_INNER_FRAME;
 	seal_and_queue(dp, peer, s, p);
 }
@@ -179,6 +223,8 @@ int datapath_tap_ready(struct datapath *dp)
 	for (i = 0; i < b.n; i++)
 		dispatch_frame(dp, b.p[i]);
 	flush_out(dp);
+	if (dp->udp->too_big != dp->too_big_seen)
+		datapath_tick(dp);
 	return n;
 }
 
@@ -234,11 +280,71 @@ static void send_initiation(struct datapath *dp, struct peer *peer)
 		peer->last_tx_ms = dp->now;
 }
 
+/* A path MTU probe of size bytes (IP level), sent at once so that a
+ * local EMSGSIZE is seen. */
+static void send_probe(struct datapath *dp, struct peer *peer, unsigned size)
+{
+	struct session *s = peer_send_session(peer, dp->now);
+	size_t len = size - udp_ip_overhead(&peer->endpoint) -
+		     WIRE_DATA_OVERHEAD;
+	struct pkt *p;
+
+	if (!s || len < 5 || len > pkt_pool_mtu(dp->pool))
+		return;
+	p = pkt_get(dp->pool);
+	if (!p)
+		return;
+	memset(p->data, 0, len);
+	p->data[0] = WIRE_INNER_PROBE;
+	wire_put32(p->data + 1, peer->pmtu.probe_id);
+	p->len = (uint32_t)len;
+	pkt_push(p, WIRE_DATA_OVERHEAD);
+	if (session_seal(s, p->data, len) >= 0) {
+		peer->last_tx_ms = dp->now;
+		if (udp_send(dp->udp, p->data, p->len, &peer->endpoint) < 0 &&
+		    errno == EMSGSIZE)
+			pmtu_too_big(&peer->pmtu, size, dp->now);
+	}
+	pkt_put(dp->pool, p);
+}
+
+static void path_timers(struct datapath *dp, struct peer *peer)
+{
+	unsigned size;
+
+	frame_reasm_expire(peer->reasm, dp->now);
+	if (peer->endpoint.sa.sa_family == AF_UNSPEC)
+		return;
+	if (dp->now - peer->route_check_ms >= ROUTE_CHECK_MS) {
+		peer->route_check_ms = dp->now;
+		pmtu_route(&peer->pmtu, udp_route_mtu(dp->udp, &peer->endpoint),
+			   dp->now);
+	}
+	if (!peer_send_session(peer, dp->now))
+		return;
+	size = pmtu_next_probe(&peer->pmtu, dp->now, ++peer->probe_id);
+	if (size)
+		send_probe(dp, peer, size);
+}
+
+/* A send failed with EMSGSIZE: the route's MTU fell; catch up at once. */
+static void check_too_big(struct datapath *dp)
+{
+	size_t i;
+
+	if (dp->udp->too_big == dp->too_big_seen)
+		return;
+	dp->too_big_seen = dp->udp->too_big;
+	for (i = 0; i < dp->npeers; i++)
+		dp->peers[i].route_check_ms = 0;
+}
+
 void datapath_tick(struct datapath *dp)
 {
 	size_t i;
 
 	dp->now = now_ms();
+	check_too_big(dp);
 	for (i = 0; i < dp->npeers; i++) {
 		struct peer *peer = &dp->peers[i];
 		unsigned act = peer_tick(peer, dp->pool, dp->now);
@@ -249,6 +355,7 @@ void datapath_tick(struct datapath *dp)
 			flush_staged(dp, peer);
 		if (act & PEER_SEND_KEEPALIVE)
 			send_keepalive(dp, peer);
+		path_timers(dp, peer);
 	}
 	flush_out(dp);
 }
@@ -266,34 +373,80 @@ void datapath_start(struct datapath *dp)
 
 /* ---- receive path ---- */
 
-static void roam(struct peer *peer, const union pkt_addr *from)
+static void roam(struct datapath *dp, struct peer *peer,
+		 const union pkt_addr *from)
 {
 	char a[LOG_ADDR_LEN];
 
 	if (udp_addr_equal(&peer->endpoint, from))
 		return;
-	peer->endpoint = *from;
+	peer_set_endpoint(peer, from, udp_route_mtu(dp->udp, from), dp->now);
 	log_debug("peer '%s': endpoint now %s", peer->name,
 		  log_addr(&from->sa, a, sizeof(a)));
 }
 
-static void rx_inner(struct datapath *dp, struct peer *peer, struct pkt *p)
+static void rx_frame(struct datapath *dp, struct peer *peer,
+		     const uint8_t *frame, size_t len)
 {
-	if (p->len == 0)
-		return;		/* keepalive */
-	if (p->data[0] != WIRE_INNER_FRAME ||
-	    p->len < WIRE_INNER_FRAME_HDR + WIRE_ETH_HDR_LEN) {
-		peer->stats.drops[RX_DROP_INNER]++;
-		return;
-	}
-	pkt_pull(p, WIRE_INNER_FRAME_HDR);
 	peer->last_data_rx_ms = dp->now;
-	if (tap_write(dp->tap_fd, p) < 0) {
+	if (tap_write_buf(dp->tap_fd, frame, len) < 0) {
 		dp->tap_write_errors++;
 		return;
 	}
 	peer->stats.rx_frames++;
-	peer->stats.rx_bytes += p->len;
+	peer->stats.rx_bytes += len;
+}
+
+static void ack_probe(struct datapath *dp, struct peer *peer, uint32_t id,
+		      size_t size)
+{
+	struct session *s = peer_send_session(peer, dp->now);
+	struct pkt *q;
+
+	if (!s || !(q = pkt_get(dp->pool)))
+		return;
+	q->data[0] = WIRE_INNER_PROBE_ACK;
+	wire_put32(q->data + 1, id);
+	wire_put16(q->data + 5, (uint16_t)size);
+	q->len = 7;
+	seal_and_queue(dp, peer, s, q);
+}
+
+/* An authenticated inner message in p (data = kind byte). */
+static void rx_inner(struct datapath *dp, struct peer *peer, struct pkt *p)
+{
+	const uint8_t *frame;
+	size_t flen;
+
+	if (p->len == 0)
+		return;		/* keepalive */
+	switch (p->data[0]) {
+	case WIRE_INNER_FRAME:
+		if (p->len < WIRE_INNER_FRAME_HDR + WIRE_ETH_HDR_LEN)
+			break;
+		rx_frame(dp, peer, p->data + WIRE_INNER_FRAME_HDR,
+			 p->len - WIRE_INNER_FRAME_HDR);
+		return;
+	case WIRE_INNER_FRAGMENT:
+		if (frame_reasm_input(peer->reasm, p->data, p->len, dp->now,
+				      &frame, &flen)) {
+			peer->stats.rx_reassembled++;
+			rx_frame(dp, peer, frame, flen);
+		}
+		return;
+	case WIRE_INNER_PROBE:
+		if (p->len < 5)
+			break;
+		ack_probe(dp, peer, wire_get32(p->data + 1), p->len +
+			  WIRE_DATA_OVERHEAD + udp_ip_overhead(&p->addr));
+		return;
+	case WIRE_INNER_PROBE_ACK:
+		if (p->len < 7)
+			break;
+		pmtu_ack(&peer->pmtu, wire_get32(p->data + 1), dp->now);
+		return;
+	}
+	peer->stats.drops[RX_DROP_INNER]++;
 }
 
 static void rx_data(struct datapath *dp, struct pkt *p)
@@ -323,7 +476,7 @@ static void rx_data(struct datapath *dp, struct pkt *p)
 		return;
 	}
 	peer_received(peer, s, dp->now);
-	roam(peer, &p->addr);
+	roam(dp, peer, &p->addr);
 	pkt_pull(p, WIRE_DATA_OVERHEAD);
 	rx_inner(dp, peer, p);
 }
@@ -374,7 +527,7 @@ static void respond(struct datapath *dp, struct peer *peer,
 	peer->hs_consumed_ms = dp->now;
 	s->birth_ms = dp->now;
 	peer->last_rx_ms = dp->now;
-	roam(peer, from);
+	roam(dp, peer, from);
 	peer_install(peer, s, dp->now);
 	if (udp_send(dp->udp, msg, sizeof(msg), from) == 0)
 		peer->last_tx_ms = dp->now;
@@ -457,7 +610,7 @@ static void rx_response(struct datapath *dp, struct pkt *p)
 	}
 	s->birth_ms = dp->now;
 	peer->last_rx_ms = dp->now;
-	roam(peer, &p->addr);
+	roam(dp, peer, &p->addr);
 	peer_install(peer, s, dp->now);
 	/* Confirm the session to the responder at once. */
 	if (peer->nstaged)

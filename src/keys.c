@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,13 +119,15 @@ static int check(int fd, const char *path, const char *w, const char *sep)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		log_warnx("%s%skey file '%s' is not a regular file", w, sep, path);
+		log_warnx("%s%skey file '%s' is not a regular file", w, sep,
+			  path);
 		return -1;
 	}
 	if (st.st_uid != 0 && st.st_uid != getuid()) {
 		if (getuid() == 0)
-			log_warnx("%s%skey file '%s' is owned by uid %u, not root",
-				  w, sep, path, (unsigned)st.st_uid);
+			log_warnx("%s%skey file '%s' is owned by uid %u, "
+				  "not root", w, sep, path,
+				  (unsigned)st.st_uid);
 		else
 			log_warnx("%s%skey file '%s' is owned by uid %u, "
 				  "not root or uid %u", w, sep, path,
@@ -158,11 +161,11 @@ static ssize_t slurp(int fd, char *buf, const char *path, const char *w,
 			return (ssize_t)len;
 		len += (size_t)n;
 		if (len == KEYFILE_MAX)
-			return (ssize_t)len;	/* too big: refused later */
+			return (ssize_t)len;	/* too long: refused later */
 	}
 }
 
-static int is_space(char ch)
+static bool is_space(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
@@ -208,7 +211,8 @@ struct keys_secret *keys_load(const char *path, const char *where)
 	len = slurp(fd, buf, path, w, sep);
 	if (len < 0)
 		goto fail_free_buf;
-	while (len > 0 && is_space(buf[len - 1]))
+	/* A full buffer means a longer file: leave it long, so it fails. */
+	while (len > 0 && len < KEYFILE_MAX && is_space(buf[len - 1]))
 		len--;
 	if (decode(s->key, buf, (size_t)len) < 0) {
 		log_warnx("%s%skey file '%s' does not hold a base64 key of "

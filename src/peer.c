@@ -14,14 +14,15 @@
 
 int peer_init(struct peer *p, const struct handshake_identity *id,
 	      const struct config_peer *cp, const uint8_t *psk,
-	      unsigned rekey_s)
+	      const struct peer_opts *o)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", cp->name);
 	memcpy(p->public_key, cp->public_key, WIRE_KEY_LEN);
 	keys_fingerprint(p->fingerprint, p->public_key);
 	p->keepalive_s = cp->keepalive;
-	p->rekey_s = rekey_s;
+	p->rekey_s = o->rekey_s;
+	p->wan_mtu = o->wan_mtu;
 	p->endpoint.sa.sa_family = AF_UNSPEC;
 	p->hs = handshake_new(id, p->public_key, psk);
 	if (!p->hs) {
@@ -29,7 +30,35 @@ int peer_init(struct peer *p, const struct handshake_identity *id,
 			  p->fingerprint);
 		return -1;
 	}
+	p->reasm = frame_reasm_new(o->max_frame);
+	if (!p->reasm) {
+		log_warn("peer '%s'", p->name);
+		handshake_free(p->hs);
+		p->hs = NULL;
+		return -1;
+	}
 	return 0;
+}
+
+static bool addr_is_v6(const union pkt_addr *a)
+{
+	return a->sa.sa_family == AF_INET6 &&
+	       !IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr);
+}
+
+void peer_set_endpoint(struct peer *p, const union pkt_addr *addr,
+		       unsigned route_mtu, uint64_t now)
+{
+	bool fresh = p->endpoint.sa.sa_family == AF_UNSPEC ||
+		     addr_is_v6(&p->endpoint) != addr_is_v6(addr);
+
+	p->endpoint = *addr;
+	if (fresh)
+		pmtu_init(&p->pmtu, p->wan_mtu,
+			  addr_is_v6(addr) ? PMTU_MIN_V6 : PMTU_MIN,
+			  route_mtu);
+	else
+		pmtu_route(&p->pmtu, route_mtu, now);
 }
 
 static void drop_staged(struct peer *p, struct pkt_pool *pool)
@@ -51,6 +80,7 @@ void peer_fini(struct peer *p, struct pkt_pool *pool)
 	session_free(p->current);
 	session_free(p->next);
 	handshake_free(p->hs);
+	frame_reasm_free(p->reasm);
 	drop_staged(p, pool);
 	sodium_memzero(p, sizeof(*p));
 }

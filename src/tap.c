@@ -62,12 +62,17 @@ int tap_read_batch(int fd, struct pkt_pool *pool, struct pkt_batch *b)
 	return got;
 }
 
-int tap_write(int fd, const struct pkt *p)
+int tap_write_buf(int fd, const uint8_t *buf, size_t len)
 {
 	ssize_t n;
 
 	do {
-		n = write(fd, p->data, p->len);
+		n = write(fd, buf, len);
 	} while (n < 0 && errno == EINTR);
-	return n == (ssize_t)p->len ? 0 : -1;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+int tap_write(int fd, const struct pkt *p)
+{
+	return tap_write_buf(fd, p->data, p->len);
 }

@@ -25,6 +25,21 @@ static void set_buffers(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 }
 
+/* Never fragment: DF on every datagram, v4 and v6 (and v4-mapped). */
+static int set_df(int fd, int family)
+{
+	int v4 = IP_PMTUDISC_DO, v6 = IPV6_PMTUDISC_DO;
+
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v6,
+		       sizeof(v6)) < 0)
+		return -1;
+	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof(v4)) < 0 &&
+	    family == AF_INET)
+		return -1;
+	return 0;
+}
+
 static int parse_bind(const char *host, uint16_t port, union pkt_addr *a,
 		      int *v6only)
 {
@@ -62,6 +77,8 @@ static int open_bound(struct udp *u, const union pkt_addr *a, int v6only)
 	if (a->sa.sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		       sizeof(v6only)) < 0)
+		goto fail_close;
+	if (set_df(fd, a->sa.sa_family) < 0)
 		goto fail_close;
 	len = a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in4);
 	if (bind(fd, &a->sa, len) < 0)
@@ -237,6 +254,8 @@ int udp_send_batch(struct udp *u, const struct pkt_batch *b)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EMSGSIZE)
+				u->too_big++;
 			done++;		/* this one failed: skip it */
 			continue;
 		}
@@ -253,7 +272,47 @@ int udp_send(struct udp *u, const void *buf, size_t len,
 	do {
 		n = sendto(u->fd, buf, len, 0, &to->sa, addr_len(to));
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EMSGSIZE)
+		u->too_big++;
 	return n < 0 ? -1 : 0;
+}
+
+static bool is_v4(const union pkt_addr *a)
+{
+	return a->sa.sa_family == AF_INET ||
+	       (a->sa.sa_family == AF_INET6 &&
+		IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr));
+}
+
+unsigned udp_ip_overhead(const union pkt_addr *to)
+{
+	return (is_v4(to) ? 20 : 40) + 8;
+}
+
+unsigned udp_route_mtu(const struct udp *u, const union pkt_addr *to)
+{
+	union pkt_addr a = *to;
+	socklen_t len = sizeof(int);
+	int fd, mtu = 0, v4 = is_v4(to);
+
+	if (to->sa.sa_family == AF_UNSPEC)
+		return 0;
+	if (v4 && a.sa.sa_family == AF_INET6) {
+		/* Ask about the IPv4 route behind a v4-mapped address. */
+		memset(&a, 0, sizeof(a));
+		a.in4.sin_family = AF_INET;
+		a.in4.sin_port = to->in6.sin6_port;
+		memcpy(&a.in4.sin_addr, &to->in6.sin6_addr.s6_addr[12], 4);
+	}
+	fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, &a.sa, addr_len(&a)) < 0 ||
+	    getsockopt(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6,
+		       v4 ? IP_MTU : IPV6_MTU, &mtu, &len) < 0)
+		mtu = 0;
+	close(fd);
+	return mtu > 0 ? (unsigned)mtu : 0;
 }
 
 bool udp_addr_equal(const union pkt_addr *a, const union pkt_addr *b)

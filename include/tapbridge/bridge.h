@@ -30,6 +30,9 @@ struct bridge *bridge_setup(const char *br, const char *tap, const char *lan);
  */
 int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu);
 
+/* bridge_get_mtu(b, ifname): the MTU of an interface, or 0 (logged). */
+unsigned bridge_get_mtu(struct bridge *b, const char *ifname);
+
 /*
  * bridge_teardown(b): release the LAN port and the TAP from the bridge,
  * delete the bridge if tapbridge created it, free b.  NULL is a no-op.

@@ -32,6 +32,7 @@ struct datapath_setup {
 	struct peer *peers;		/* consumed: array of npeers */
 	size_t npeers;
 	const char *interface, *bridge;	/* for status */
+	int clamp_mss;			/* lower the MSS of TCP SYNs */
 };
 
 /* datapath_new(setup): consumes setup->peers; NULL if memory fails. */

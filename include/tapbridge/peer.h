@@ -18,8 +18,10 @@
 #include <stdint.h>
 
 #include "tapbridge/config.h"
+#include "tapbridge/frame.h"
 #include "tapbridge/handshake.h"
 #include "tapbridge/pkt.h"
+#include "tapbridge/pmtu.h"
 #include "tapbridge/session.h"
 
 #define PEER_STAGED_MAX		64	/* frames held while no session */
@@ -31,6 +33,9 @@ struct peer_stats {
 	uint64_t tx_frames, tx_bytes;
 	uint64_t handshakes;		/* completed */
 	uint64_t tx_dropped;		/* no endpoint, staging overflow */
+	uint64_t tx_fragmented;		/* frames sent in pieces */
+	uint64_t rx_reassembled;	/* frames rebuilt from pieces */
+	uint64_t mss_clamped;		/* TCP SYNs whose MSS was lowered */
 	uint64_t drops[RX_VERDICT_MAX];	/* received and dropped, by reason */
 };
 
@@ -55,16 +60,39 @@ struct peer {
 
 	struct pkt *staged, *staged_tail;
 	unsigned nstaged;
+
+	struct pmtu pmtu;
+	unsigned wan_mtu;		/* 'wan-mtu', 0 = discover */
+	uint64_t route_check_ms;
+	uint32_t probe_id;
+	uint32_t frag_id;
+	struct frame_reasm *reasm;
+
 	struct peer_stats stats;
 };
 
+/* Settings every peer shares. */
+struct peer_opts {
+	unsigned rekey_s;		/* 'rekey-interval' */
+	unsigned wan_mtu;		/* 'wan-mtu', 0 = discover */
+	size_t max_frame;		/* largest frame to reassemble */
+};
+
 /*
- * peer_init(p, id, cp, psk, rekey_s): set up p from its config; psk may be
- * NULL.  Returns 0, or -1 (logged) if the public key is unusable.
+ * peer_init(p, id, cp, psk, o): set up p from its config; psk may be NULL.
+ * Returns 0, or -1 (logged) if the public key is unusable or memory fails.
  */
 int peer_init(struct peer *p, const struct handshake_identity *id,
 	      const struct config_peer *cp, const uint8_t *psk,
-	      unsigned rekey_s);
+	      const struct peer_opts *o);
+
+/*
+ * peer_set_endpoint(p, addr, route_mtu, now): p is now reached at addr,
+ * whose route has route_mtu (0 = unknown).  A first endpoint, or one of
+ * another address family, starts the path MTU search afresh.
+ */
+void peer_set_endpoint(struct peer *p, const union pkt_addr *addr,
+		       unsigned route_mtu, uint64_t now);
 /* peer_fini(p, pool): wipe and free sessions, return staged frames. */
 void peer_fini(struct peer *p, struct pkt_pool *pool);
 

@@ -33,4 +33,7 @@ int tap_read_batch(int fd, struct pkt_pool *pool, struct pkt_batch *b);
  */
 int tap_write(int fd, const struct pkt *p);
 
+/* tap_write_buf(fd, buf, len): write one frame from a plain buffer. */
+int tap_write_buf(int fd, const uint8_t *buf, size_t len);
+
 #endif

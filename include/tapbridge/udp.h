@@ -5,8 +5,10 @@
  * One socket carries every peer.  It is IPv4, IPv6, or dual-stack IPv6 when
  * bound to the IPv6 any-address (IPv4 peers then appear v4-mapped).
  * Receives never block; sends block when the socket buffer is full, which
- * pushes back on the TAP instead of dropping.  No logging in send or
- * receive.
+ * pushes back on the TAP instead of dropping.  Every datagram leaves with
+ * DF set (IP_PMTUDISC_DO): the tunnel never relies on IP fragmentation; a
+ * datagram larger than the path allows fails with EMSGSIZE, counted in
+ * too_big.  No logging in send or receive.
  */
 #ifndef TAPBRIDGE_UDP_H
 #define TAPBRIDGE_UDP_H
@@ -20,6 +22,7 @@ struct udp {
 	int fd;
 	int family;		/* AF_INET or AF_INET6 */
 	union pkt_addr local;	/* bound address, port filled in */
+	uint64_t too_big;	/* sends refused with EMSGSIZE */
 };
 
 /*
@@ -56,6 +59,15 @@ int udp_send_batch(struct udp *u, const struct pkt_batch *b);
 /* udp_send(u, buf, len, to): one datagram; 0 or -1 (errno set). */
 int udp_send(struct udp *u, const void *buf, size_t len,
 	     const union pkt_addr *to);
+
+/*
+ * udp_route_mtu(u, to): the kernel's path MTU towards to (interface MTU,
+ * or less if ICMP taught it so), or 0 if unknown.  Sends nothing.
+ */
+unsigned udp_route_mtu(const struct udp *u, const union pkt_addr *to);
+
+/* udp_ip_overhead(to): IP + UDP header bytes of a datagram to to. */
+unsigned udp_ip_overhead(const union pkt_addr *to);
 
 /* udp_addr_equal(a, b): same family, address and port. */
 bool udp_addr_equal(const union pkt_addr *a, const union pkt_addr *b);
