@@ -240,6 +240,23 @@ static void drops_text(FILE *out, const uint64_t *d, const enum rx_verdict *v,
 	fputc('\n', out);
 }
 
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
 /* Members "name":count, comma-separated, without braces. */
 static void drops_json(FILE *out, const uint64_t *d, const enum rx_verdict *v,
 		       size_t n)
@@ -311,7 +328,9 @@ static void peer_json(FILE *out, const struct peer *p, uint64_t now)
 	char a[LOG_ADDR_LEN], key[KEYS_B64_LEN];
 
 	keys_to_base64(key, p->public_key);
-	fprintf(out, "{\"name\":\"%s\",\"public_key\":\"%s\",", p->name, key);
+	fprintf(out, "{\"name\":");
+	json_str(out, p->name);
+	fprintf(out, ",\"public_key\":\"%s\",", key);
 	if (p->endpoint.sa.sa_family == AF_UNSPEC)
 		fprintf(out, "\"endpoint\":null,");
 	else
@@ -359,9 +378,12 @@ void control_format(const struct datapath_info *info, FILE *out,
 			peer_text(out, &info->peers[i], info->now_ms);
 		return;
 	}
-	fprintf(out, "{\"interface\":\"%s\",\"bridge\":\"%s\",\"listen\":"
-		"\"%s\",\"tap_write_errors\":%" PRIu64 ",\"drops\":",
-		info->interface, info->bridge, a, info->tap_write_errors);
+	fprintf(out, "{\"interface\":");
+	json_str(out, info->interface);
+	fprintf(out, ",\"bridge\":");
+	json_str(out, info->bridge);
+	fprintf(out, ",\"listen\":\"%s\",\"tap_write_errors\":%" PRIu64
+		",\"drops\":", a, info->tap_write_errors);
 	fputc('{', out);
 	drops_json(out, info->drops, global_drops, NELEM(global_drops));
 	fprintf(out, "},\"peers\":[");

@@ -424,8 +424,14 @@ static void rx_inner(struct datapath *dp, struct peer *peer, struct pkt *p)
 	case WIRE_INNER_FRAME:
 		if (p->len < WIRE_INNER_FRAME_HDR + WIRE_ETH_HDR_LEN)
 			break;
-		rx_frame(dp, peer, p->data + WIRE_INNER_FRAME_HDR,
-			 p->len - WIRE_INNER_FRAME_HDR);
+		pkt_pull(p, WIRE_INNER_FRAME_HDR);
+		/* Clamp here too: the peer may have clamping off, or a
+		 * larger path MTU than ours on the way back. */
+		if (dp->clamp_mss &&
+		    mss_clamp(p->data, p->len,
+			      payload_max(peer) - WIRE_INNER_FRAME_HDR))
+			peer->stats.mss_clamped++;
+		rx_frame(dp, peer, p->data, p->len);
 		return;
 	case WIRE_INNER_FRAGMENT:
 		if (frame_reasm_input(peer->reasm, p->data, p->len, dp->now,
