@@ -319,6 +319,30 @@ static void do_rekey_interval(struct parser *p, const char *kw,
 	seconds(p, kw, val, 10, 120, &p->c->rekey_interval);
 }
 
+static void do_wan_mtu(struct parser *p, const char *kw, const char *val)
+{
+	unsigned long v;
+
+	if (!strcmp(val, "auto"))
+		p->c->wan_mtu = 0;
+	else if (number(val, CONFIG_WAN_MTU_MAX, &v) < 0 ||
+		 v < CONFIG_WAN_MTU_MIN)
+		perr(p, "'%s' must be 'auto' or between %u and %u, got '%s'",
+		     kw, CONFIG_WAN_MTU_MIN, CONFIG_WAN_MTU_MAX, show(val));
+	else
+		p->c->wan_mtu = (unsigned)v;
+}
+
+static void do_clamp_mss(struct parser *p, const char *kw, const char *val)
+{
+	if (!strcmp(val, "yes"))
+		p->c->clamp_mss = true;
+	else if (!strcmp(val, "no"))
+		p->c->clamp_mss = false;
+	else
+		perr(p, "'%s' must be 'yes' or 'no', got '%s'", kw, show(val));
+}
+
 static void do_keepalive(struct parser *p, const char *kw, const char *val)
 {
 	seconds(p, kw, val, 0, 3600, &p->peer->keepalive);
@@ -384,6 +408,7 @@ static void do_public_key(struct parser *p, const char *kw, const char *val)
 /* Sorted by keyword (strcmp order) for bsearch; "peer" is handled apart. */
 static const struct directive directives[] = {
 	{ "bridge", do_bridge, CTX_GLOBAL, false, AT(bridge_line) },
+	{ "clamp-mss", do_clamp_mss, CTX_GLOBAL, false, AT(clamp_mss_line) },
 	{ "control-socket", do_control_socket, CTX_GLOBAL, false,
 	  AT(control_socket_line) },
 	{ "endpoint", do_endpoint, CTX_PEER, false, PAT(endpoint.line) },
@@ -399,6 +424,7 @@ static const struct directive directives[] = {
 	{ "public-key", do_public_key, CTX_PEER, false, PAT(public_key_line) },
 	{ "rekey-interval", do_rekey_interval, CTX_GLOBAL, false,
 	  AT(rekey_interval_line) },
+	{ "wan-mtu", do_wan_mtu, CTX_GLOBAL, false, AT(wan_mtu_line) },
 };
 
 static int directive_cmp(const void *key, const void *elem)
@@ -803,6 +829,8 @@ void config_init(struct config *c, const char *file)
 	copy(c->interface, sizeof(c->interface), "tap0");
 	copy(c->bridge, sizeof(c->bridge), "br0");
 	c->rekey_interval = 120;
+	c->wan_mtu = 0;
+	c->clamp_mss = true;
 
 	slash = strrchr(file, '/');
 	base = slash ? slash + 1 : file;

@@ -66,7 +66,7 @@ static struct peer *make_peers(struct daemon *d)
 	struct peer *peers = calloc(c->npeers, sizeof(*peers));
 	struct peer_opts opts = {
 		.rekey_s = c->rekey_interval,
-		.wan_mtu = 0,
+		.wan_mtu = c->wan_mtu,
 		.max_frame = MAX_FRAME,
 	};
 	char w[CONFIG_PATH_MAX + 16];
@@ -241,7 +241,7 @@ static int setup_datapath(struct daemon *d)
 	s.npeers = c->npeers;
 	s.interface = c->interface;
 	s.bridge = c->bridge;
-	s.clamp_mss = 1;
+	s.clamp_mss = c->clamp_mss;
 	d->dp = datapath_new(&s);
 	if (!d->dp) {
 		log_warn("data path");

@@ -22,6 +22,8 @@
 #define CONFIG_NAME_MAX		32	/* peer names, with the NUL */
 #define CONFIG_HOST_MAX		256
 #define CONFIG_PATH_MAX		4096
+#define CONFIG_WAN_MTU_MIN	576
+#define CONFIG_WAN_MTU_MAX	9000
 
 /* A "host:port" or "[v6]:port" as written; resolved later, not here. */
 struct config_endpoint {
@@ -57,6 +59,10 @@ struct config {
 	int control_socket_line;
 	unsigned rekey_interval;	/* seconds */
 	int rekey_interval_line;
+	unsigned wan_mtu;		/* 0 = discover ("auto") */
+	int wan_mtu_line;
+	bool clamp_mss;
+	int clamp_mss_line;
 
 	struct config_peer *peers;	/* malloc'd array */
 	size_t npeers;
@@ -73,7 +79,8 @@ void config_fini(struct config *c);
 
 /*
  * config_parse(f, name, c): parse the whole stream into c (after
- * config_init), then run the cross-field checks.  Every error is logged
+ * config_init; name is copied into c->file), then run the cross-field
+ * checks.  Every error is logged
  * with log_warnx as "name:line: message".  Returns 0, or -1 if there was
  * any error (c then holds what parsed and must still be config_fini'd).
  */

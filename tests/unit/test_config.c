@@ -116,7 +116,8 @@ Test(config, full_example_puts_every_value_and_line_in_the_struct)
 		"private-key /etc/tapbridge/private.key\n"
 		"control-socket /run/tapbridge/a.sock\n"
 		"rekey-interval 60\n"
-		"\n"
+		"wan-mtu 1420\n"
+		"clamp-mss no\n"
 		"peer branch {\n"
 		"\tpublic-key " PUB_A "\n"
 		"    endpoint 203.0.113.7:7001\n"
@@ -150,24 +151,28 @@ Test(config, full_example_puts_every_value_and_line_in_the_struct)
 	cr_expect_eq(c.control_socket_line, 7);
 	cr_expect_eq(c.rekey_interval, 60);
 	cr_expect_eq(c.rekey_interval_line, 8);
+	cr_expect_eq(c.wan_mtu, 1420);
+	cr_expect_eq(c.wan_mtu_line, 9);
+	cr_expect(!c.clamp_mss);
+	cr_expect_eq(c.clamp_mss_line, 10);
 	cr_assert_eq(c.npeers, 2);
 
 	p = config_find_peer(&c, "branch");
 	cr_assert_eq(p, &c.peers[0]);
-	cr_expect_eq(p->line, 10);
+	cr_expect_eq(p->line, 11);
 	cr_expect_arr_eq(p->public_key, alice_pub, KEYS_LEN);
-	cr_expect_eq(p->public_key_line, 11);
+	cr_expect_eq(p->public_key_line, 12);
 	cr_expect_str_eq(p->endpoint.host, "203.0.113.7");
 	cr_expect_eq(p->endpoint.port, 7001);
-	cr_expect_eq(p->endpoint.line, 12);
+	cr_expect_eq(p->endpoint.line, 13);
 	cr_expect_str_eq(p->preshared_key, "/etc/tapbridge/branch.psk");
-	cr_expect_eq(p->preshared_key_line, 13);
+	cr_expect_eq(p->preshared_key_line, 14);
 	cr_expect_eq(p->keepalive, 25);
-	cr_expect_eq(p->keepalive_line, 14);
+	cr_expect_eq(p->keepalive_line, 15);
 
 	p = config_find_peer(&c, "hq.2");
 	cr_assert_eq(p, &c.peers[1]);
-	cr_expect_eq(p->line, 16);
+	cr_expect_eq(p->line, 17);
 	cr_expect_eq(p->endpoint.line, 0);
 	cr_expect_str_empty(p->endpoint.host);
 	cr_expect_str_empty(p->preshared_key);
@@ -198,6 +203,8 @@ Test(config, defaults_come_from_config_init)
 	cr_expect_eq(c.control_socket_line, 0);
 	cr_expect_eq(c.rekey_interval, 120);
 	cr_expect_eq(c.rekey_interval_line, 0);
+	cr_expect_eq(c.wan_mtu, 0, "wan-mtu defaults to discovery");
+	cr_expect(c.clamp_mss, "clamp-mss defaults to yes");
 	cr_assert_eq(c.npeers, 1);
 	cr_expect_eq(c.peers[0].keepalive, 0);
 	cr_expect_eq(c.peers[0].keepalive_line, 0);
@@ -288,6 +295,16 @@ static const struct {
 	    ":1: 'rekey-interval' must be between 10 and 120, got '9'"),
 	ROW("rekey-interval 121\n" HEAD PEER_A,
 	    ":1: 'rekey-interval' must be between 10 and 120, got '121'"),
+	ROW("wan-mtu 575\n" HEAD PEER_A,
+	    ":1: 'wan-mtu' must be 'auto' or between 576 and 9000, got '575'"),
+	ROW("wan-mtu 9001\n" HEAD PEER_A,
+	    ":1: 'wan-mtu' must be 'auto' or between 576 and 9000, "
+	    "got '9001'"),
+	ROW("wan-mtu discover\n" HEAD PEER_A,
+	    ":1: 'wan-mtu' must be 'auto' or between 576 and 9000, "
+	    "got 'discover'"),
+	ROW("clamp-mss maybe\n" HEAD PEER_A,
+	    ":1: 'clamp-mss' must be 'yes' or 'no', got 'maybe'"),
 	/* interface names */
 	ROW("interface abcdefghijklmnop\n" HEAD PEER_A,
 	    ":1: 'interface' must be at most 15 characters, "
