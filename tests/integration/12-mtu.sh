@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# 12-mtu: full-size frames across WAN MTUs of 1500, 1420 and 1280.  For each:
+# `ping -M do -s 1472` from hostA to hostB succeeds; 1472-byte UDP datagrams
+# arrive intact; a TCP transfer matches its SHA-256; the TCP SYN seen at
+# hostB carries the clamped MSS; a capture on the WAN shows no IP fragment
+# and no datagram above the WAN MTU.
+set -uo pipefail
+. "$(dirname "$0")/../../scripts/lab.sh"
+lab_require_root
+
+lab_default_up
+
+# set_wan_mtu M: every link of the WAN switch, both ends.
+set_wan_mtu()
+{
+	local m=$1 x gw
+	for x in A:gwA B:gwB M:mal; do
+		IFS=: read -r x gw <<<"$x"
+		ip -n "$LAB_P-wan" link set "w$x" mtu "$m"
+		ip -n "$LAB_P-$gw" link set wan0 mtu "$m"
+	done
+}
+
+# wait_pmtu GW M: poll until the daemon's path MTU to its peer is M.
+wait_pmtu()
+{
+	local gw=$1 m=$2 v i
+	for ((i = 0; i < 100; i++)); do
+		lab_get v "$gw" peer.path_mtu
+		[ "$v" = "$m" ] && return 0
+		sleep 0.1
+	done
+	lab_fail "$gw: path MTU is $v, not $m, after 10 s"
+}
+
+src=$LAB_DIR/send.bin
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$src"
+port=5100
+
+for mtu in 1500 1420 1280; do
+	lab_step "WAN MTU $mtu"
+	set_wan_mtu "$mtu"
+	wait_pmtu A "$mtu"
+	wait_pmtu B "$mtu"
+	pcap=$LAB_DIR/wan-$mtu.pcap
+	lab_tcpdump wan "$LAB_DIR/wan-$mtu.out" -i br0 -s 96 -U -w "$pcap" udp
+	wanpid=$LAB_LAST_PID
+	syn=$LAB_DIR/syn-$mtu.txt
+	lab_tcpdump hB "$syn" -i eth0 -v "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0"
+	synpid=$LAB_LAST_PID
+
+	lab_ping hA "$LAB_LAN4_B" 5 -M do -s 1472 ||
+		lab_fail "MTU $mtu: ping -M do -s 1472 hostA -> hostB lost echoes"
+	lab_say "ping -M do -s 1472: 5/5"
+
+	port=$((port + 1))
+	lab_bg hB "$LAB_DIR/udp-$mtu.out" timeout 20 "$LAB_PY" \
+		"$LAB_LIB/udp_burst.py" recv "$LAB_LAN4_B" "$port" 50 1472 15
+	rpid=$LAB_LAST_PID
+	lab_wait_file "$LAB_DIR/udp-$mtu.out" ready 50 || lab_fail "udp receiver"
+	lab_in hA timeout 20 "$LAB_PY" "$LAB_LIB/udp_burst.py" send \
+		"$LAB_LAN4_B" "$port" 50 1472 || lab_fail "udp sender failed"
+	lab_wait_exit "$rpid" 200
+	got=$(sed -n 's/^got \([0-9]*\) intact$/\1/p' "$LAB_DIR/udp-$mtu.out")
+	[ "${got:-0}" -eq 50 ] ||
+		lab_fail "MTU $mtu: ${got:-0} of 50 UDP datagrams of 1472 bytes arrived intact"
+	lab_say "50/50 UDP datagrams of 1472 bytes intact"
+
+	port=$((port + 1))
+	dst=$LAB_DIR/recv-$mtu.bin
+	lab_bg hB "$LAB_DIR/socat-$mtu.out" timeout 60 socat -u \
+		"TCP4-LISTEN:$port,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
+	rpid=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		lab_in hB ss -Hltn "sport = :$port" | grep -q LISTEN && break
+		sleep 0.1
+	done
+	lab_in hA timeout 60 socat -u "OPEN:$src" "TCP4:$LAB_LAN4_B:$port" ||
+		lab_fail "MTU $mtu: TCP sender failed"
+	lab_wait_exit "$rpid" 600 || lab_fail "MTU $mtu: TCP receiver failed"
+	[ "$(sha256sum <"$src")" = "$(sha256sum <"$dst")" ] ||
+		lab_fail "MTU $mtu: SHA-256 of the transfer differs"
+	lab_say "8 MB over TCP: SHA-256 matches"
+
+	want=$((mtu - 28 - 33 - 14 - 40))
+	lab_wait_file "$syn" "mss $want" 30 ||
+		lab_fail "MTU $mtu: SYN at hostB lacks 'mss $want': $(grep -o 'mss [0-9]*' "$syn")"
+	lab_say "SYN at hostB carries mss $want"
+	lab_reap "$synpid" 20
+
+	lab_reap "$wanpid" 20
+	total=$(tcpdump -nr "$pcap" 2>/dev/null | wc -l)
+	frags=$(tcpdump -nr "$pcap" '(ip[6:2] & 0x3fff) != 0 or (ip6 and ip6[6] == 44)' 2>/dev/null | wc -l)
+	big=$(tcpdump -nr "$pcap" "greater $((mtu + 14 + 1))" 2>/dev/null | wc -l)
+	[ "$total" -gt 5000 ] || lab_fail "MTU $mtu: capture saw only $total datagrams"
+	[ "$frags" -eq 0 ] || lab_fail "MTU $mtu: $frags IP fragments on the WAN"
+	[ "$big" -eq 0 ] || lab_fail "MTU $mtu: $big datagrams above the WAN MTU"
+	lab_say "WAN capture: $total datagrams, no IP fragment, none above $mtu"
+done
+
+lab_finish
+echo "PASS: 12-mtu"
