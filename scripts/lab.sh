@@ -302,7 +302,7 @@ lab_keys()
 # public key for its peer.
 lab_conf()
 {
-	local rekey=120 psk=0 ka= wrong= opt OPTIND=1
+	local rekey=120 psk=0 ka='' wrong='' opt OPTIND=1
 	LAB_FAMILY=v4
 	while getopts "r:6pk:w:" opt; do
 		case $opt in
@@ -444,14 +444,15 @@ lab_stop()
 
 lab_vxlan_start()
 {
-	local gw=$1 ns=$LAB_P-$1 local remote
+	local gw=$1 ns=$LAB_P-$1 here there
 	if [ "$LAB_FAMILY" = v6 ]; then
-		[ "$gw" = gwA ] && { local=$LAB_WAN6_A; remote=$LAB_WAN6_B; } ||
-			{ local=$LAB_WAN6_B; remote=$LAB_WAN6_A; }
+		here=$LAB_WAN6_A
+		there=$LAB_WAN6_B
 	else
-		[ "$gw" = gwA ] && { local=$LAB_WAN4_A; remote=$LAB_WAN4_B; } ||
-			{ local=$LAB_WAN4_B; remote=$LAB_WAN4_A; }
+		here=$LAB_WAN4_A
+		there=$LAB_WAN4_B
 	fi
+	[ "$gw" = gwA ] || { local t=$here; here=$there; there=$t; }
 	if ip -n "$ns" link show br0 >/dev/null 2>&1; then
 		eval "LAB_BRIDGE_PREEXISTED_${gw#gw}=1"
 	else
@@ -460,7 +461,7 @@ lab_vxlan_start()
 			lab_fail "$gw: cannot create br0"
 	fi
 	ip -n "$ns" link add vx0 mtu 1500 type vxlan id 42 dstport 4789 \
-		local "$local" remote "$remote" dev wan0 ||
+		local "$here" remote "$there" dev wan0 ||
 		lab_fail "$gw: cannot create vxlan"
 	ip -n "$ns" link set vx0 master br0 up
 	ip -n "$ns" link set lan0 master br0
@@ -575,13 +576,14 @@ lab_tcpdump()
 		lab_fail "tcpdump in $ns did not start: $(cat "$out")"
 }
 
-# lab_status A|B [--json]: the daemon's status output.
+# lab_status A|B [text]: the daemon's `tapbridge status --json` output (or
+# its plain-text form with "text").
 lab_status()
 {
-	local gw
+	local gw fmt=(--json)
 	gw=$(lab_gw "$1")
-	shift
-	ip netns exec "$LAB_P-$gw" "$TAPBRIDGE" status "$@" \
+	[ "${2:-}" != text ] || fmt=()
+	ip netns exec "$LAB_P-$gw" "$TAPBRIDGE" status "${fmt[@]}" \
 		-c "$LAB_DIR/$gw.conf"
 }
 
@@ -590,7 +592,7 @@ lab_status()
 lab_stat()
 {
 	local js
-	js=$(lab_status "$1" --json) || lab_fail "status --json of $1 failed"
+	js=$(lab_status "$1") || lab_fail "status --json of $1 failed"
 	printf '%s' "$js" | "$LAB_PY" "$LAB_LIB/jget.py" "$2" ||
 		lab_fail "status of $1: no '$2' in: $js"
 }
@@ -600,7 +602,7 @@ lab_stat()
 lab_get()
 {
 	local _js _v
-	_js=$(lab_status "$2" --json) || lab_fail "status --json of $2 failed"
+	_js=$(lab_status "$2") || lab_fail "status --json of $2 failed"
 	_v=$(printf '%s' "$_js" | "$LAB_PY" "$LAB_LIB/jget.py" "$3") ||
 		lab_fail "status of $2: no '$3' in: $_js"
 	[[ "$_v" =~ ^(-?[0-9]+|null)$ ]] ||

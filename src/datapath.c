@@ -555,8 +555,8 @@ static void rx_initiation(struct datapath *dp, struct pkt *p)
 		dp->drops[RX_DROP_HANDSHAKE]++;
 		if (warn_due(&dp->warn_mac1_ms, dp->now))
 			log_warnx("handshake from %s rejected: it was not made "
-				  "for our key (check the peer's 'public-key' "
-				  "for this gateway)",
+				  "for our key (a peer with a wrong 'public-key' "
+				  "for this gateway, or forged)",
 				  log_addr(&p->addr.sa, a, sizeof(a)));
 		return;
 	}

@@ -13,9 +13,9 @@ lab_ping hA "$LAB_LAN4_B" 5 || lab_fail "hostA -> hostB ping lost echoes"
 lab_ping hB "$LAB_LAN4_A" 5 || lab_fail "hostB -> hostA ping lost echoes"
 
 lab_step "full-size frames (1472-byte ICMP payload, DF set) both ways"
-lab_ping hA "$LAB_LAN4_B" 3 -s 1472 -M do ||
+lab_ping hA "$LAB_LAN4_B" 3 -s 1472 -M "do" ||
 	lab_fail "hostA -> hostB: 1514-byte frames lost"
-lab_ping hB "$LAB_LAN4_A" 3 -s 1472 -M do ||
+lab_ping hB "$LAB_LAN4_A" 3 -s 1472 -M "do" ||
 	lab_fail "hostB -> hostA: 1514-byte frames lost"
 
 lab_finish

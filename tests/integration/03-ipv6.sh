@@ -19,7 +19,7 @@ check_v6()
 	got=$(lab_in hB ip -6 neigh show "$LAB_LAN6_A" dev eth0)
 	echo "$got" | grep -qi "lladdr $LAB_MAC_HA" ||
 		lab_fail "ND: hostB did not learn hostA's MAC: '$got'"
-	lab_ping hA "$LAB_LAN6_B" 3 -s 1452 -M do ||
+	lab_ping hA "$LAB_LAN6_B" 3 -s 1452 -M "do" ||
 		lab_fail "hostA -> hostB: full-size IPv6 frames lost"
 }
 

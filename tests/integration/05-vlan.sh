@@ -14,13 +14,15 @@ cap=$LAB_DIR/vlan.txt
 lab_tcpdump hB "$cap" -e -i eth0 -c $((nsizes * 2)) 'vlan 42 and ether proto 0x88b5'
 tpid=$LAB_LAST_PID
 # Once to hostB's MAC (unicast, learned by the bridges), once broadcast.
-lab_in hA "$LAB_PY" "$LAB_LIB/vlan_send.py" eth0 "$LAB_MAC_HB" 42 $sizes ||
+lab_in hA timeout 20 "$LAB_PY" "$LAB_LIB/vlan_send.py" eth0 "$LAB_MAC_HB" 42 $sizes ||
 	lab_fail "vlan_send (unicast) failed"
-lab_in hA "$LAB_PY" "$LAB_LIB/vlan_send.py" eth0 ff:ff:ff:ff:ff:ff 42 $sizes ||
+lab_in hA timeout 20 "$LAB_PY" "$LAB_LIB/vlan_send.py" eth0 ff:ff:ff:ff:ff:ff 42 $sizes ||
 	lab_fail "vlan_send (broadcast) failed"
+seen() { grep -E '^[0-9]{2}:' "$cap" | cut -c17-130 | sed 's/^/    /'; }
 lab_wait_exit "$tpid" 100 ||
-	lab_fail "hostB saw fewer than $((nsizes * 2)) tagged frames: $(cat "$cap")"
-cat "$cap" | grep -v '^tcpdump\|^listening\|packets' | sed 's/^/    /'
+	lab_fail "hostB saw fewer than $((nsizes * 2)) tagged frames:
+$(seen)"
+seen
 n=$(grep -c 'vlan 42' "$cap")
 [ "$n" -eq $((nsizes * 2)) ] || lab_fail "frames with 'vlan 42' on hostB: $n"
 for s in $sizes; do

@@ -30,7 +30,7 @@ lab_get rep0 B peer.drops.replay
 lab_get rx0 B peer.rx_frames
 
 lab_step "mallory injects"
-lab_in mal "$LAB_PY" "$LAB_LIB/inject.py" "$pcap" "$LAB_WAN4_B" "$LAB_PORT" \
+lab_in mal timeout 30 "$LAB_PY" "$LAB_LIB/inject.py" "$pcap" "$LAB_WAN4_B" "$LAB_PORT" \
 	>"$LAB_DIR/inject.out" || lab_fail "inject.py failed"
 sed 's/^/    sent /' "$LAB_DIR/inject.out"
 sent() { sed -n "s/^$1=//p" "$LAB_DIR/inject.out"; }
@@ -53,7 +53,7 @@ check()
 }
 check short drops.short "$short0" "$(sent short)"
 check nosession drops.no-session "$nos0" "$(sent nosession)"
-check handshake drops.handshake "$hs0" 1
+check handshake drops.handshake "$hs0" "$(sent handshake)"
 check flip peer.drops.auth "$auth0" "$(sent flip)"
 check replay peer.drops.replay "$rep0" "$(sent replay)"
 ep=$(lab_stat B peer.endpoint)

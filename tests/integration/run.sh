@@ -80,7 +80,7 @@ for t in "${scenarios[@]}"; do
 			done
 			ip netns del "$ns" 2>/dev/null
 		done
-		echo "run.sh: $name left namespaces behind: $(echo $left)" >>"$log"
+		echo "run.sh: $name left namespaces behind: ${left//$'\n'/ }" >>"$log"
 		[ "$rc" -eq 0 ] && rc=1
 	fi
 	rm -rf /tmp/"$prefix".?????? 2>/dev/null

@@ -9,7 +9,7 @@ HOST:PORT, from an ordinary UDP socket:
   nosession  well-formed data headers with receiver indexes no session has
   handshake  initiations of the right length with random contents
   garbage    random bytes of random length and unknown message type
-  flip       each captured datagram with one bit of its box flipped
+  flip       each captured datagram with one bit of its counter flipped
   replay     each captured datagram verbatim
 
 and prints one "class=count" line per class.  Exit 1 if the capture holds
@@ -75,9 +75,13 @@ def udp_payload(frame, port):
 
 
 def flip_bit(pkt):
+    """Flip one bit among bits 16..55 of the counter: the datagram then
+    claims a counter the receiver has not seen yet, so it passes the replay
+    window and must fail the MAC (the nonce is the counter).  A flip inside
+    the box would leave an already-seen counter, which a receiver may
+    rightly reject as a replay before it spends a MAC check."""
     b = bytearray(pkt)
-    pos = random.randrange(DATA_HDR_LEN, len(b))
-    b[pos] ^= 1 << random.randrange(8)
+    b[8 + random.randrange(2, 7)] ^= 1 << random.randrange(8)
     return bytes(b)
 
 
