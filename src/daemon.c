@@ -306,16 +306,27 @@ int daemon_run(const struct config *c, enum daemon_mode mode)
 	d.bridge = bridge_setup(c->bridge, c->interface, c->lan_port);
 	if (!d.bridge || match_lan_mtu(&d) < 0)
 		goto out;
-	if (setup_datapath(&d) < 0 || setup_loop(&d) < 0)
+	if (setup_datapath(&d) < 0)
+		goto out;
+	/*
+	 * Detach before the loop exists: an epoll set watching a signalfd
+	 * stays tied to the process that registered it, so a child forked
+	 * afterwards would never hear SIGTERM.  Until here every error went
+	 * to stderr, where whoever started us sees it.
+	 */
+	if (mode == DAEMON_BACKGROUND) {
+		if (daemon(0, 0) < 0) {
+			log_warn("cannot go into the background");
+			goto out;
+		}
+		log_init(LOG_TO_SYSLOG, log_verbosity(), "tapbridge");
+	}
+	if (setup_loop(&d) < 0)
 		goto out;
 	log_info("tapbridge %s running: interface '%s', bridge '%s', "
 		 "listening on %s, %zu peer(s)", TAPBRIDGE_VERSION,
 		 c->interface, c->bridge,
 		 log_addr(&d.udp.local.sa, a, sizeof(a)), c->npeers);
-	if (mode == DAEMON_BACKGROUND && daemon(0, 0) < 0) {
-		log_warn("cannot go into the background");
-		goto out;
-	}
 	datapath_start(d.dp);
 	rc = loop_run(d.loop);
 out:

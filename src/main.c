@@ -138,8 +138,8 @@ static int cmd_run(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	log_init(foreground || test ? LOG_TO_STDERR : LOG_TO_SYSLOG, verbose,
-		 "tapbridge");
+	/* stderr until the daemon detaches: start-up errors are seen */
+	log_init(LOG_TO_STDERR, verbose, "tapbridge");
 	if (config_load(file, &c) < 0) {
 		config_fini(&c);
 		return 1;
