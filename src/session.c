@@ -44,7 +44,6 @@ static const char *const verdict_names[RX_VERDICT_MAX] = {
 	[RX_DROP_EXPIRED] = "expired",
 	[RX_DROP_HANDSHAKE] = "handshake",
 	[RX_DROP_INNER] = "inner",
-	[RX_DROP_FRAGMENT] = "fragment",
 };
 
 const char *rx_verdict_name(enum rx_verdict v)

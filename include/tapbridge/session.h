@@ -31,7 +31,6 @@ enum rx_verdict {
 	RX_DROP_EXPIRED,	/* session too old or counter exhausted */
 	RX_DROP_HANDSHAKE,	/* handshake message rejected */
 	RX_DROP_INNER,		/* authenticated, but inner message malformed */
-	RX_DROP_FRAGMENT,	/* fragment rejected (bounds, memory, timeout) */
 	RX_VERDICT_MAX,
 };
 

@@ -214,7 +214,6 @@ Test(session, verdicts_have_names)
 	cr_assert_str_eq(rx_verdict_name(RX_DROP_EXPIRED), "expired");
 	cr_assert_str_eq(rx_verdict_name(RX_DROP_HANDSHAKE), "handshake");
 	cr_assert_str_eq(rx_verdict_name(RX_DROP_INNER), "inner");
-	cr_assert_str_eq(rx_verdict_name(RX_DROP_FRAGMENT), "fragment");
 	cr_assert_str_eq(rx_verdict_name(RX_VERDICT_MAX), "unknown");
 }
 
