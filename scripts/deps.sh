@@ -14,7 +14,7 @@ pkgs=(
 	mandoc					# make lint
 	clang					# fuzzers
 	iproute2 iputils-ping tcpdump dnsmasq-base isc-dhcp-client socat
-	python3 procps				# integration lab
+	python3 procps ethtool			# integration lab
 	iperf3					# make bench
 )
 

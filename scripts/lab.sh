@@ -504,6 +504,19 @@ lab_assert_released()
 	fi
 }
 
+# lab_wire_segments: make the gateways' WAN ports segment UDP GSO sends in
+# software before they reach the link, as a NIC without UDP segmentation
+# offload does, so a capture on the WAN sees the datagrams as they would be
+# on a real wire (over veth a GSO send otherwise crosses as one large skb).
+lab_wire_segments()
+{
+	local gw
+	for gw in gwA gwB; do
+		ip netns exec "$LAB_P-$gw" ethtool -K wan0 tx-udp-segmentation off \
+			>/dev/null 2>&1 || lab_fail "$gw: cannot turn off UDP GSO on wan0"
+	done
+}
+
 # lab_ping FROM_NS TO [COUNT] [ping options...]: quiet bounded ping, 0 if
 # every echo was answered.
 lab_ping()

@@ -383,7 +383,8 @@ void control_format(const struct datapath_info *info, FILE *out,
 	fprintf(out, ",\"bridge\":");
 	json_str(out, info->bridge);
 	fprintf(out, ",\"listen\":\"%s\",\"tap_write_errors\":%" PRIu64
-		",\"drops\":", a, info->tap_write_errors);
+		",\"tap_bad_frames\":%" PRIu64 ",\"drops\":", a,
+		info->tap_write_errors, info->tap_bad_frames);
 	fputc('{', out);
 	drops_json(out, info->drops, global_drops, NELEM(global_drops));
 	fprintf(out, "},\"peers\":[");

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "tapbridge/datapath.h"
+#include "tapbridge/gso.h"
 #include "tapbridge/log.h"
 #include "tapbridge/mss.h"
 #include "tapbridge/tap.h"
@@ -28,6 +29,7 @@ struct datapath {
 	uint64_t now;
 	uint64_t drops[RX_VERDICT_MAX];	/* not attributable to a peer */
 	uint64_t tap_write_errors;
+	uint64_t tap_bad_frames;	/* offload metadata we cannot honour */
 	uint64_t warn_mac1_ms, warn_unknown_ms;
 	uint64_t too_big_seen;		/* udp->too_big already handled */
 	int clamp_mss;
@@ -212,6 +214,115 @@ static void dispatch_frame(struct datapath *dp, struct pkt *p)
 		pkt_put(dp->pool, p);
 }
 
+/*
+ * Seal the segments of a super-frame back to back into large buffers, each
+ * sent as one UDP GSO message of equal-size datagrams (the last may be
+ * shorter).  One copy of the payload, no per-segment syscall.
+ */
+static void send_segments_gso(struct datapath *dp, struct peer *peer,
+			      struct session *s, struct gso_iter *it)
+{
+	size_t seg;
+
+	while (gso_seg_len(it)) {
+		struct pkt *q = pkt_get(dp->pool);
+		size_t off = 0, first = 0, dlen;
+		unsigned n = 0;
+
+		if (!q) {
+			peer->stats.tx_dropped++;
+			return;
+		}
+		while ((seg = gso_seg_len(it)) && n < UDP_GSO_MAX_SEGS) {
+			uint8_t *d = q->data + off;
+
+			dlen = WIRE_DATA_OVERHEAD + WIRE_INNER_FRAME_HDR + seg;
+			if (off + dlen > UDP_GSO_MAX_BYTES ||
+			    dlen > pkt_tailroom(q) - off)
+				break;
+			d[WIRE_DATA_OVERHEAD] = WIRE_INNER_FRAME;
+			gso_next(it, d + WIRE_DATA_OVERHEAD + 1);
+			if (session_seal(s, d, WIRE_INNER_FRAME_HDR + seg) < 0) {
+				peer_want_handshake(peer, dp->now);
+				break;
+			}
+			peer->stats.tx_frames++;
+			peer->stats.tx_bytes += seg;
+			first = first ? first : dlen;
+			off += dlen;
+			n++;
+		}
+		if (!n) {
+			pkt_put(dp->pool, q);
+			return;
+		}
+		q->len = (uint32_t)off;
+		q->gso_size = n > 1 ? (uint32_t)first : 0;
+		q->addr = peer->endpoint;
+		peer->last_tx_ms = dp->now;
+		if (!peer->unanswered_ms)
+			peer->unanswered_ms = dp->now;
+		queue_out(dp, q);
+	}
+}
+
+/* Send a TCP super-frame to peer as real segments; does not consume p. */
+static void send_super(struct datapath *dp, struct peer *peer,
+		       const struct pkt *p, const struct gso_meta *m)
+{
+	struct session *s = peer_send_session(peer, dp->now);
+	struct gso_iter it;
+	size_t seg;
+
+	if (gso_begin(&it, p->data, p->len, m) < 0) {
+		dp->tap_bad_frames++;
+		return;
+	}
+	if (s && peer->endpoint.sa.sa_family != AF_UNSPEC && dp->udp->gso &&
+	    gso_seg_len(&it) + WIRE_INNER_FRAME_HDR <= payload_max(peer)) {
+		send_segments_gso(dp, peer, s, &it);
+		return;
+	}
+	/* No session yet, segments too big for the path, or no UDP GSO:
+	 * one frame at a time (staged, fragmented or sent singly). */
+	while ((seg = gso_seg_len(&it))) {
+		struct pkt *q = pkt_get(dp->pool);
+
+		if (!q) {
+			peer->stats.tx_dropped++;
+			return;
+		}
+		q->len = (uint32_t)gso_next(&it, q->data);
+		send_frame(dp, peer, q);
+	}
+}
+
+/* A read from the TAP: virtio_net_hdr, then the frame; consumes p. */
+static void tx_from_tap(struct datapath *dp, struct pkt *p)
+{
+	struct gso_meta m;
+	size_t i;
+
+	if (p->len < TAP_VNET_HDR_LEN + WIRE_ETH_HDR_LEN) {
+		pkt_put(dp->pool, p);
+		return;
+	}
+	gso_meta_read(&m, p->data);
+	pkt_pull(p, TAP_VNET_HDR_LEN);
+	if ((m.type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE) {
+		for (i = 0; i < dp->npeers; i++)
+			send_super(dp, &dp->peers[i], p, &m);
+		pkt_put(dp->pool, p);
+		return;
+	}
+	if (gso_csum_complete(p->data, p->len, &m) < 0) {
+		dp->tap_bad_frames++;
+		pkt_put(dp->pool, p);
+		return;
+	}
+	dispatch_frame(dp, p);
+}
+
 int datapath_tap_ready(struct datapath *dp)
 {
 	struct pkt_batch b = { .n = 0 };
@@ -221,7 +332,7 @@ int datapath_tap_ready(struct datapath *dp)
 	dp->now = now_ms();
 	n = tap_read_batch(dp->tap_fd, dp->pool, &b);
 	for (i = 0; i < b.n; i++)
-		dispatch_frame(dp, b.p[i]);
+		tx_from_tap(dp, b.p[i]);
 	flush_out(dp);
 	if (dp->udp->too_big != dp->too_big_seen)
 		datapath_tick(dp);
@@ -385,11 +496,13 @@ static void roam(struct datapath *dp, struct peer *peer,
 		  log_addr(&from->sa, a, sizeof(a)));
 }
 
+static const uint8_t no_offload[TAP_VNET_HDR_LEN];
+
 static void rx_frame(struct datapath *dp, struct peer *peer,
 		     const uint8_t *frame, size_t len)
 {
 	peer->last_data_rx_ms = dp->now;
-	if (tap_write_buf(dp->tap_fd, frame, len) < 0) {
+	if (tap_write(dp->tap_fd, no_offload, frame, len) < 0) {
 		dp->tap_write_errors++;
 		return;
 	}
@@ -649,6 +762,26 @@ static void rx_one(struct datapath *dp, struct pkt *p)
 	}
 }
 
+/* Handle each datagram of p in place; p may hold several (UDP GRO). */
+static void rx_datagrams(struct datapath *dp, struct pkt *p)
+{
+	uint32_t off, n, step = p->gso_size ? p->gso_size : p->len;
+	struct pkt view;
+
+	if (!p->gso_size) {
+		rx_one(dp, p);
+		return;
+	}
+	for (off = 0; off < p->len; off += n) {
+		n = p->len - off < step ? p->len - off : step;
+		memset(&view, 0, sizeof(view));
+		view.head = view.data = p->data + off;
+		view.len = view.room = n;
+		view.addr = p->addr;
+		rx_one(dp, &view);
+	}
+}
+
 int datapath_udp_ready(struct datapath *dp)
 {
 	struct pkt_batch b = { .n = 0 };
@@ -658,7 +791,7 @@ int datapath_udp_ready(struct datapath *dp)
 	dp->now = now_ms();
 	n = udp_recv_batch(dp->udp, dp->pool, &b);
 	for (i = 0; i < b.n; i++)
-		rx_one(dp, b.p[i]);
+		rx_datagrams(dp, b.p[i]);
 	pkt_batch_put(dp->pool, &b);
 	flush_out(dp);
 	return n;
@@ -671,6 +804,7 @@ void datapath_info(struct datapath *dp, struct datapath_info *out)
 	out->listen = &dp->udp->local;
 	out->drops = dp->drops;
 	out->tap_write_errors = dp->tap_write_errors;
+	out->tap_bad_frames = dp->tap_bad_frames;
 	out->peers = dp->peers;
 	out->npeers = dp->npeers;
 	out->now_ms = now_ms();

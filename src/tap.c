@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "tapbridge/log.h"
@@ -24,7 +25,7 @@ int tap_open(const char *name, int *created)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		if (errno == EINVAL && !*created)
@@ -35,7 +36,22 @@ int tap_open(const char *name, int *created)
 		close(fd);
 		return -1;
 	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &(int){ TAP_VNET_HDR_LEN }) < 0) {
+		log_warn("TAP device '%s': cannot set the vnet header size",
+			 name);
+		close(fd);
+		return -1;
+	}
 	return fd;
+}
+
+int tap_offload(int fd, const char *name, unsigned flags)
+{
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags) < 0) {
+		log_warn("TAP device '%s': offloads refused", name);
+		return -1;
+	}
+	return 0;
 }
 
 int tap_read_batch(int fd, struct pkt_pool *pool, struct pkt_batch *b)
@@ -62,17 +78,17 @@ int tap_read_batch(int fd, struct pkt_pool *pool, struct pkt_batch *b)
 	return got;
 }
 
-int tap_write_buf(int fd, const uint8_t *buf, size_t len)
+int tap_write(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len)
 {
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)(uintptr_t)vnet,
+		  .iov_len = TAP_VNET_HDR_LEN },
+		{ .iov_base = (void *)(uintptr_t)frame, .iov_len = len },
+	};
 	ssize_t n;
 
 	do {
-		n = write(fd, buf, len);
+		n = writev(fd, iov, 2);
 	} while (n < 0 && errno == EINTR);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-int tap_write(int fd, const struct pkt *p)
-{
-	return tap_write_buf(fd, p->data, p->len);
+	return n == (ssize_t)(len + TAP_VNET_HDR_LEN) ? 0 : -1;
 }

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/udp.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +90,10 @@ static int open_bound(struct udp *u, const union pkt_addr *a, int v6only)
 	set_buffers(fd);
 	u->fd = fd;
 	u->family = a->sa.sa_family;
+	/* Offloads are an optimisation: without them, one datagram a call. */
+	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
+	u->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &(int){ 0 },
+			    sizeof(int)) == 0;
 	return 0;
 
 fail_close:
@@ -184,11 +189,28 @@ static socklen_t addr_len(const union pkt_addr *a)
 	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in4);
 }
 
+#define CMSG_ROOM CMSG_SPACE(sizeof(int))
+
+/* The UDP_GRO segment size of a received message, or 0. */
+static uint32_t gro_size(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int v;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v > 0 ? (uint32_t)v : 0;
+		}
+	return 0;
+}
+
 int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b)
 {
 	struct mmsghdr msgs[PKT_BATCH];
 	struct iovec iov[PKT_BATCH];
 	struct pkt *got[PKT_BATCH];
+	char cbuf[PKT_BATCH][CMSG_ROOM];
 	unsigned want = 0, i;
 	int n;
 
@@ -207,6 +229,8 @@ int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b)
 		msgs[want].msg_hdr.msg_iovlen = 1;
 		msgs[want].msg_hdr.msg_name = &p->addr;
 		msgs[want].msg_hdr.msg_namelen = sizeof(p->addr);
+		msgs[want].msg_hdr.msg_control = cbuf[want];
+		msgs[want].msg_hdr.msg_controllen = CMSG_ROOM;
 		want++;
 	}
 	if (want == 0)
@@ -223,6 +247,9 @@ int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b)
 		if (i < (unsigned)n && !(msgs[i].msg_hdr.msg_flags &
 					 MSG_TRUNC)) {
 			got[i]->len = msgs[i].msg_len;
+			got[i]->gso_size = gro_size(&msgs[i].msg_hdr);
+			if (got[i]->gso_size >= got[i]->len)
+				got[i]->gso_size = 0;
 			b->p[b->n++] = got[i];
 		} else {
 			pkt_put(pool, got[i]);
@@ -231,10 +258,26 @@ int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b)
 	return n;
 }
 
+/* Ask for UDP GSO on one message: datagrams of size bytes. */
+static void set_segment(struct msghdr *mh, char *buf, uint16_t size)
+{
+	struct cmsghdr *cm;
+
+	mh->msg_control = buf;
+	mh->msg_controllen = CMSG_ROOM;
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = IPPROTO_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	memcpy(CMSG_DATA(cm), &size, sizeof(size));
+	mh->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+}
+
 int udp_send_batch(struct udp *u, const struct pkt_batch *b)
 {
 	struct mmsghdr msgs[PKT_BATCH];
 	struct iovec iov[PKT_BATCH];
+	char cbuf[PKT_BATCH][CMSG_ROOM];
 	unsigned i, done = 0;
 
 	for (i = 0; i < b->n; i++) {
@@ -247,6 +290,9 @@ int udp_send_batch(struct udp *u, const struct pkt_batch *b)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &p->addr;
 		msgs[i].msg_hdr.msg_namelen = addr_len(&p->addr);
+		if (p->gso_size && p->len > p->gso_size)
+			set_segment(&msgs[i].msg_hdr, cbuf[i],
+				    (uint16_t)p->gso_size);
 	}
 	while (done < b->n) {
 		int n = sendmmsg(u->fd, msgs + done, b->n - done, 0);
@@ -254,7 +300,10 @@ int udp_send_batch(struct udp *u, const struct pkt_batch *b)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EMSGSIZE)
+			/* Older kernels say EINVAL when a GSO segment
+			 * exceeds the path MTU. */
+			if (errno == EMSGSIZE ||
+			    (errno == EINVAL && b->p[done]->gso_size))
 				u->too_big++;
 			done++;		/* this one failed: skip it */
 			continue;

@@ -62,6 +62,7 @@ struct datapath_info {
 	const union pkt_addr *listen;
 	const uint64_t *drops;		/* RX_VERDICT_MAX counters */
 	uint64_t tap_write_errors;
+	uint64_t tap_bad_frames;	/* offload metadata not honoured */
 	const struct peer *peers;
 	size_t npeers;
 	uint64_t now_ms;		/* CLOCK_MONOTONIC */

@@ -42,6 +42,8 @@ union pkt_addr {
 struct pkt {
 	uint8_t *data;		/* start of the valid bytes */
 	uint32_t len;		/* valid bytes from data */
+	uint32_t gso_size;	/* several datagrams of this size back to
+				 * back (UDP GSO/GRO); 0 = one datagram */
 	uint32_t room;		/* bytes from head to end of storage */
 	union pkt_addr addr;	/* source (rx) or destination (tx) */
 	struct pkt *next;	/* free list and staging queues */
@@ -72,6 +74,7 @@ static inline void pkt_reset(struct pkt *p)
 {
 	p->data = p->head + PKT_HEADROOM;
 	p->len = 0;
+	p->gso_size = 0;
 }
 
 /* pkt_tailroom(p): bytes writable after data + len. */

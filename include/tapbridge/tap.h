@@ -3,7 +3,10 @@
  * Ethernet frames in batches.
  *
  * Owns /dev/net/tun and the TUNSETIFF ioctl (rtnetlink cannot create TAP
- * devices).  The descriptor is non-blocking and close-on-exec.  A TAP that
+ * devices).  The descriptor is non-blocking and close-on-exec.  The device
+ * is opened with IFF_VNET_HDR: every frame read or written is preceded by a
+ * TAP_VNET_HDR_LEN-byte virtio_net_hdr, which carries checksum and
+ * segmentation offload metadata (see gso.h and gro.h).  A TAP that
  * tapbridge creates is not persistent: the kernel removes it when the last
  * descriptor closes, so even a killed daemon leaves no TAP behind.  Reads
  * and writes never log; callers count failures.
@@ -20,20 +23,27 @@
  */
 int tap_open(const char *name, int *created);
 
+#define TAP_VNET_HDR_LEN 10
+
+/*
+ * tap_offload(fd, flags): ask the kernel to hand over frames with partial
+ * checksums and TCP super-frames (TUN_F_* flags; 0 = none).  Returns 0, or
+ * -1 (logged) if the kernel refused.
+ */
+int tap_offload(int fd, const char *name, unsigned flags);
+
 /*
  * tap_read_batch(fd, pool, b): read frames until EAGAIN, until b is full or
- * the pool runs dry; appends them to b.  Returns frames read, or -1 if the
- * device failed (errno set).
+ * the pool runs dry; appends them to b, each starting with its virtio_net_hdr.
+ * Returns frames read, or -1 if the device failed (errno set).
  */
 int tap_read_batch(int fd, struct pkt_pool *pool, struct pkt_batch *b);
 
 /*
- * tap_write(fd, p): write one frame (p->data, p->len).  Does not consume p.
- * Returns 0, or -1 (errno set; EAGAIN/ENOBUFS mean the frame was dropped).
+ * tap_write(fd, vnet, frame, len): write one frame after its virtio_net_hdr
+ * (TAP_VNET_HDR_LEN bytes).  Returns 0, or -1 (errno set; the frame was
+ * dropped).
  */
-int tap_write(int fd, const struct pkt *p);
-
-/* tap_write_buf(fd, buf, len): write one frame from a plain buffer. */
-int tap_write_buf(int fd, const uint8_t *buf, size_t len);
+int tap_write(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len);
 
 #endif

@@ -8,7 +8,10 @@
  * pushes back on the TAP instead of dropping.  Every datagram leaves with
  * DF set (IP_PMTUDISC_DO): the tunnel never relies on IP fragmentation; a
  * datagram larger than the path allows fails with EMSGSIZE, counted in
- * too_big.  No logging in send or receive.
+ * too_big.  With UDP GRO the kernel may hand over several datagrams of one
+ * sender back to back in one buffer (p->gso_size set), and a packet built
+ * with p->gso_size set leaves as that many datagrams in one send (UDP GSO).
+ * No logging in send or receive.
  */
 #ifndef TAPBRIDGE_UDP_H
 #define TAPBRIDGE_UDP_H
@@ -18,8 +21,12 @@
 
 #include "tapbridge/pkt.h"
 
+#define UDP_GSO_MAX_SEGS 64	/* datagrams per GSO send */
+#define UDP_GSO_MAX_BYTES 65000	/* payload bytes per GSO send */
+
 struct udp {
 	int fd;
+	int gso;		/* the kernel takes UDP_SEGMENT */
 	int family;		/* AF_INET or AF_INET6 */
 	union pkt_addr local;	/* bound address, port filled in */
 	uint64_t too_big;	/* sends refused with EMSGSIZE */
@@ -43,15 +50,17 @@ int udp_resolve(const struct udp *u, const char *host, uint16_t port,
 		union pkt_addr *out, char *why, size_t whylen);
 
 /*
- * udp_recv_batch(u, pool, b): receive datagrams until EAGAIN, b is full or
- * the pool runs dry; appends them to b with their source in p->addr.
- * Returns datagrams received, or -1 (errno set).
+ * udp_recv_batch(u, pool, b): receive until EAGAIN, b is full or the pool
+ * runs dry; appends to b with the source in p->addr.  A packet may hold
+ * several datagrams of p->gso_size bytes back to back (the last may be
+ * shorter).  Returns packets received, or -1 (errno set).
  */
 int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b);
 
 /*
- * udp_send_batch(u, b): send every packet of b to its p->addr.  Does not
- * consume b.  Returns packets handed to the kernel; a packet the kernel
+ * udp_send_batch(u, b): send every packet of b to its p->addr; a packet
+ * with p->gso_size set goes out as datagrams of that size (UDP GSO).  Does
+ * not consume b.  Returns packets handed to the kernel; a packet the kernel
  * refused (unreachable, too big) is skipped, not retried.
  */
 int udp_send_batch(struct udp *u, const struct pkt_batch *b);

@@ -9,6 +9,7 @@ set -uo pipefail
 lab_require_root
 
 lab_default_up
+lab_wire_segments
 
 # set_wan_mtu M: every link of the WAN switch, both ends.
 set_wan_mtu()

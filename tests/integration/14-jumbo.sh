@@ -11,6 +11,7 @@ for x in gwA:lan0 hA:eth0 gwB:lan0 hB:eth0; do
 	IFS=: read -r ns ifc <<<"$x"
 	ip -n "$LAB_P-$ns" link set "$ifc" mtu 9000 || lab_fail "mtu 9000 on $ns"
 done
+lab_wire_segments
 lab_keys
 lab_conf
 lab_start A

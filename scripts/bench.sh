@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+#
+# bench.sh [BIN]: `make bench` -- tapbridge side by side with OpenVPN, tinc,
+# fastd and kernel VXLAN in the two-office namespace lab (scripts/lab.sh),
+# one table.  Needs root.  Reports, asserts nothing about speed; exits 1
+# only if tapbridge itself could not be measured.
+#
+# For each tunnel kind, in a subshell with a lab of its own (so one kind's
+# failure or leftovers cannot touch the next): build the lab (WAN MTU 1500),
+# measure the plain-wire RTT baseline, bring the tunnel up, then BENCH_RUNS
+# times: TCP 1 stream (with CPU accounting), TCP 4 streams, the UDP rate
+# search, ping.  The lab's EXIT trap tears it down; only our own PIDs are
+# killed.  Details of each kind in bench/tunnels.sh, of each measurement in
+# bench/measure.sh; bench/report.py makes the table.
+#
+# Environment:
+#   PEERS=1            install openvpn, tinc, fastd, iperf3 (and openssl)
+#                      from Debian first when missing
+#   BENCH_RUNS         runs per tunnel; each number is the median (default 3)
+#   BENCH_SECONDS      length of each TCP run (default 5)
+#   BENCH_UDP_SECONDS  length of each UDP search step (default 3, at most
+#                      BENCH_SECONDS)
+#   BENCH_UDP_BISECT   bisection steps of the UDP search (default 5)
+#   BENCH_PINGS        pings per RTT sample, 50 ms apart (default 50)
+#   BENCH_TUNNELS      the kinds to run (default: all), e.g. "tapbridge vxlan"
+set -uo pipefail
+
+BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
+[ -n "${1:-}" ] && TAPBRIDGE=$1
+export LAB_TUNNEL=tapbridge
+# shellcheck source=lab.sh
+. "$BENCH_HERE/lab.sh"
+# shellcheck source=bench/tunnels.sh
+. "$BENCH_HERE/bench/tunnels.sh"
+# shellcheck source=bench/measure.sh
+. "$BENCH_HERE/bench/measure.sh"
+BENCH_HERE=$BENCH_HERE/bench
+
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_SECONDS=${BENCH_SECONDS:-5}
+BENCH_UDP_SECONDS=${BENCH_UDP_SECONDS:-3}
+BENCH_UDP_BISECT=${BENCH_UDP_BISECT:-5}
+BENCH_PINGS=${BENCH_PINGS:-50}
+BENCH_TUNNELS=${BENCH_TUNNELS:-tapbridge openvpn tinc fastd vxlan}
+PEERS=${PEERS:-0}
+BENCH_TMP=
+BENCH_HEAD=
+
+bench_die()
+{
+	echo "bench: $*" >&2
+	exit 1
+}
+
+bench_check_number()
+{
+	[[ "$2" =~ ^[1-9][0-9]*$ ]] && [ "$2" -le "$3" ] ||
+		bench_die "$1 must be a whole number from 1 to $3 (got '$2')"
+}
+
+bench_label()
+{
+	case $1 in
+	tapbridge) echo tapbridge ;;
+	openvpn) echo "OpenVPN" ;;
+	tinc) echo "tinc" ;;
+	fastd) echo "fastd" ;;
+	vxlan) echo "VXLAN" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# bench_install: PEERS=1: install from Debian what the peers need.
+bench_install()
+{
+	local need=() pair cmd pkg
+	for pair in openvpn:openvpn tincd:tinc fastd:fastd iperf3:iperf3 \
+		openssl:openssl; do
+		cmd=${pair%%:*}
+		pkg=${pair#*:}
+		command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+	done
+	[ "${#need[@]}" -gt 0 ] || return 0
+	echo "bench: installing ${need[*]} (PEERS=1)"
+	if ! { apt-get update -q >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "${need[@]}" >/dev/null; }; then
+		echo "bench: apt-get could not install ${need[*]}; going on" >&2
+	fi
+}
+
+bench_cpu_model()
+{
+	awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo
+}
+
+bench_header()
+{
+	local k v
+	echo "tapbridge benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "  machine : $(bench_cpu_model), $(nproc) cores, kernel $(uname -r)," \
+		"load $(cut -d' ' -f1-3 /proc/loadavg) at start"
+	echo "  lab     : scripts/lab.sh namespaces, WAN veth MTU 1500," \
+		"traffic hostA -> hostB"
+	echo "  method  : median of $BENCH_RUNS run(s); TCP iperf3 -t $BENCH_SECONDS;" \
+		"UDP iperf3 -u -l 1400, ${BENCH_UDP_SECONDS} s steps;" \
+		"RTT $BENCH_PINGS pings 50 ms apart"
+	printf '  versions: %s' "$(iperf3 --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2)"
+	for k in $BENCH_TUNNELS; do
+		if [ "$k" = vxlan ] || command -v "$(bench_tunnel_binary "$k")" \
+			>/dev/null 2>&1; then
+			v=$(bench_tunnel_version "$k")
+		else
+			v="$(bench_label "$k") not installed"
+		fi
+		printf ', %s' "$v"
+	done
+	printf '\n'
+}
+
+# bench_one KIND: measure KIND into $BENCH_TMP/KIND.txt.  Runs in a
+# subshell: lab_up sets the lab's EXIT trap there, lab_fail ends only it.
+bench_one()
+{
+	local kind=$1 r start f n
+	BENCH_OUT=$BENCH_TMP/$kind.txt
+	LAB_TUNNEL=$kind
+	LAB_WAN_MTU=1500
+	lab_up
+	bench_say "plain-wire baseline"
+	bench_baseline "$BENCH_RUNS"
+	bench_say "bringing $kind up"
+	bench_tunnel_up "$kind"
+	BENCH_PIDS=$(bench_gw_pids | tr '\n' ' ')
+	BENCH_UDP_RATE=0
+	for ((r = 1; r <= BENCH_RUNS; r++)); do
+		bench_tcp "$r" 1
+		bench_tcp "$r" 4
+		# The first search starts at the TCP rate and steps by 2, later
+		# ones at the last result and step by 1.25.
+		if [ "$BENCH_UDP_RATE" -gt 0 ]; then
+			start=$BENCH_UDP_RATE
+			f=5
+		else
+			start=$(awk -v r="$r" '$1 == "tcp1" && $2 == r \
+				{ printf "%d", $3 }' "$BENCH_OUT")
+			start=${start:-100}
+			f=8
+		fi
+		bench_udp "$r" "$start" "$f"
+		bench_ping rtt "$r"
+	done
+	n=$(grep -c '^tcp1 ' "$BENCH_OUT")
+	if [ "$n" -eq 0 ]; then
+		echo "status failed" >>"$BENCH_OUT"
+		echo "why $(sed -n 's/^note //p' "$BENCH_OUT" | head -n 1)" \
+			>>"$BENCH_OUT"
+		exit 1
+	fi
+	echo "status ok" >>"$BENCH_OUT"
+	lab_down
+}
+
+bench_cleanup()
+{
+	[ -z "$BENCH_TMP" ] || rm -rf "$BENCH_TMP"
+}
+
+bench_main()
+{
+	local kind out rc why ok=1 bin
+	bench_check_number BENCH_RUNS "$BENCH_RUNS" 15
+	bench_check_number BENCH_SECONDS "$BENCH_SECONDS" 60
+	bench_check_number BENCH_UDP_SECONDS "$BENCH_UDP_SECONDS" 60
+	bench_check_number BENCH_PINGS "$BENCH_PINGS" 1000
+	[[ "$BENCH_UDP_BISECT" =~ ^[0-9]$ ]] ||
+		bench_die "BENCH_UDP_BISECT must be 0 to 9"
+	((BENCH_UDP_SECONDS <= BENCH_SECONDS)) || BENCH_UDP_SECONDS=$BENCH_SECONDS
+	[ "$(id -u)" -eq 0 ] ||
+		bench_die "needs root (it builds network namespaces); try: sudo make bench"
+	[ -x "$TAPBRIDGE" ] || bench_die "no daemon at $TAPBRIDGE (run make)"
+	[ "$PEERS" != 1 ] || bench_install
+	command -v iperf3 >/dev/null 2>&1 ||
+		bench_die "iperf3 is not installed: apt-get install iperf3, or make bench PEERS=1"
+	BENCH_TMP=$(mktemp -d /tmp/tbbench.XXXXXX) ||
+		bench_die "cannot create a temporary directory"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	exec 3>&1
+	BENCH_HEAD=$(bench_header)
+	printf '%s\n\n' "$BENCH_HEAD"
+	for kind in $BENCH_TUNNELS; do
+		out=$BENCH_TMP/$kind.txt
+		echo "label $(bench_label "$kind")" >"$out"
+		bin=$(bench_tunnel_binary "$kind")
+		if [ -n "$bin" ] && ! command -v "$bin" >/dev/null 2>&1; then
+			echo "status missing" >>"$out"
+			echo "==> $kind: not installed (make bench PEERS=1 installs it)"
+			continue
+		fi
+		echo "==> $kind"
+		(bench_one "$kind") >"$BENCH_TMP/$kind.log" 2>&1
+		rc=$?
+		case $rc in
+		130 | 143) exit "$rc" ;;
+		esac
+		if [ "$rc" -ne 0 ] && ! grep -q '^status ' "$out"; then
+			why=$(sed -n 's/^FAIL: //p' "$BENCH_TMP/$kind.log" | tail -n 1)
+			echo "status failed" >>"$out"
+			echo "why ${why:-exit status $rc}" >>"$out"
+			echo "    failed: ${why:-exit status $rc}"
+			sed 's/^/    | /' "$BENCH_TMP/$kind.log" | tail -n 15
+		fi
+	done
+	printf '\n%s\n\n' "$BENCH_HEAD"
+	"$BENCH_PY" "$BENCH_HERE/report.py" table "$BENCH_TMP" $BENCH_TUNNELS
+	bench_legend
+	if ! grep -q '^status ok' "$BENCH_TMP/tapbridge.txt" 2>/dev/null ||
+		! grep -q '^tcp1 ' "$BENCH_TMP/tapbridge.txt" 2>/dev/null; then
+		ok=0
+	fi
+	case " $BENCH_TUNNELS " in
+	*" tapbridge "*) ;;
+	*) ok=1 ;;
+	esac
+	[ "$ok" = 1 ] || {
+		echo "bench: tapbridge itself could not be measured" >&2
+		exit 1
+	}
+}
+
+bench_legend()
+{
+	local base
+	base=$(cat "$BENCH_TMP"/*.txt | awk '$1 == "base" { print $3 }' |
+		sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+	cat <<-EOF
+
+	TCP x1, x4: iperf3 TCP throughput with 1 and 4 streams, at the receiver.
+	UDP 1400: highest rate of 1400-byte UDP datagrams received with under 1%
+	  loss (search: steps x2 then bisection); ">": iperf3's sender was the limit.
+	RTT: median ping round trip hostA -> hostB through the tunnel; +RTT: the
+	  same minus the median over a plain veth wire between the two gateways
+	  (same lab, no tunnel: ${base:-?} ms).
+	CPU/Gbit: CPU seconds the whole machine spent during the single-stream run
+	  per Gbit received (iperf3 and anything else running included); tun CPU:
+	  the tunnel daemons' own user+system time per Gbit (none for VXLAN, which
+	  works in the kernel's softirq).
+	tapbridge vs. row: tapbridge's median divided by the row's; above x1 is
+	  better for x1, x4 and UDP, below x1 is better for +RTT and CPU.
+	MTU: WAN MTU 1500 for every tunnel.  VXLAN runs with hosts, lan0 and vx0
+	  at MTU 1450 so that its 50 bytes of headers fit without IP fragments;
+	  the others keep MTU 1500 on the LAN and carry full-size frames their own
+	  way (tapbridge: fragments inside the tunnel and clamps the TCP MSS;
+	  OpenVPN and fastd: the kernel fragments their outer datagrams; tinc:
+	  path MTU discovery, ICMP frag-needed and MSS clamping).
+	EOF
+}
+
+bench_main

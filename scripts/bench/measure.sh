@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+#
+# bench/measure.sh -- the measurements of scripts/bench.sh, run inside the
+# namespace lab (scripts/lab.sh and bench/tunnels.sh sourced first).
+#
+# Traffic always flows hostA (198.19.0.1) -> hostB (198.19.0.2).  Every
+# iperf3 client runs under timeout(1), every iperf3 server is a one-off
+# (-1) started through lab_bg and reaped by PID, every ping has -c and -w,
+# and every search loop has a fixed step budget.
+#
+# Results go to BENCH_OUT (one "metric run value" line each, read by
+# bench/report.py); progress lines to file descriptor 3.
+#
+# Tunables (environment, set by bench.sh): BENCH_SECONDS (TCP run length),
+# BENCH_UDP_SECONDS (length of each UDP step), BENCH_PINGS.
+
+BENCH_HERE=${BENCH_HERE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+BENCH_IPERF_PORT=5201
+BENCH_PY=${BENCH_PY:-python3}
+BENCH_HZ=$(getconf CLK_TCK)
+BENCH_PIDS=""
+
+bench_say()
+{
+	printf '    %s\n' "$*" >&3
+}
+
+# bench_put METRIC RUN VALUE: record one number.
+bench_put()
+{
+	printf '%s %s %s\n' "$1" "$2" "$3" >>"$BENCH_OUT"
+}
+
+bench_note()
+{
+	printf 'note %s\n' "$*" >>"$BENCH_OUT"
+}
+
+# bench_busy: busy jiffies of the whole machine (all of /proc/stat's "cpu"
+# line but idle and iowait).
+bench_busy()
+{
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# bench_proc_jiffies PID...: user + system jiffies of these processes (all
+# their threads); gone processes count 0.
+bench_proc_jiffies()
+{
+	local pid s t=0 f
+	for pid in "$@"; do
+		s=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		# Fields after the command name, which may hold spaces.
+		read -r -a f <<<"${s##*) }"
+		t=$((t + f[11] + f[12]))
+	done
+	echo "$t"
+}
+
+# bench_fmt EXPR: evaluate a floating point awk expression, 3 decimals.
+bench_fmt()
+{
+	awk "BEGIN { printf \"%.3f\", $1 }"
+}
+
+# bench_lt A B: true if number A < number B.
+bench_lt()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'
+}
+
+# bench_iperf OUT ARGS...: one iperf3 test hostA -> hostB, JSON to OUT.
+# Starts a one-off server in hB, waits (bounded) until it listens, runs the
+# client under a time limit, reaps the server.  Returns the client's status.
+bench_iperf()
+{
+	local out=$1 spid i rc
+	shift
+	lab_bg hB "$LAB_DIR/iperf-server.out" iperf3 -s -1 \
+		-B "$LAB_LAN4_B" -p "$BENCH_IPERF_PORT"
+	spid=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		lab_in hB ss -Hltn "sport = :$BENCH_IPERF_PORT" 2>/dev/null |
+			grep -q . && break
+		sleep 0.1
+	done
+	lab_in hA timeout $((BENCH_SECONDS + BENCH_UDP_SECONDS + 20)) \
+		iperf3 -c "$LAB_LAN4_B" -p "$BENCH_IPERF_PORT" -J "$@" \
+		>"$out" 2>"$out.err"
+	rc=$?
+	lab_wait_exit "$spid" 50 >/dev/null
+	return "$rc"
+}
+
+bench_iperf_error()
+{
+	"$BENCH_PY" "$BENCH_HERE/report.py" error "$1" 2>/dev/null |
+		head -n 1
+}
+
+# bench_tcp RUN STREAMS: TCP for BENCH_SECONDS with STREAMS streams.
+# Records tcp1 or tcp4 (Mbit/s at the receiver); for one stream also cpu
+# (whole machine's CPU seconds per Gbit) and tcpu (the tunnel daemons').
+bench_tcp()
+{
+	local run=$1 n=$2 out=$LAB_DIR/tcp.json b0 b1 d0 d1 res mbps bytes
+	b0=$(bench_busy)
+	# shellcheck disable=SC2086
+	d0=$(bench_proc_jiffies $BENCH_PIDS)
+	if ! bench_iperf "$out" -t "$BENCH_SECONDS" -P "$n"; then
+		bench_say "run $run: TCP x$n failed: $(bench_iperf_error "$out")"
+		bench_note "run $run: iperf3 TCP x$n failed: $(bench_iperf_error "$out")"
+		return 1
+	fi
+	b1=$(bench_busy)
+	# shellcheck disable=SC2086
+	d1=$(bench_proc_jiffies $BENCH_PIDS)
+	res=$("$BENCH_PY" "$BENCH_HERE/report.py" tcp "$out") || return 1
+	read -r mbps bytes <<<"$res"
+	bench_put "tcp$n" "$run" "$mbps"
+	if [ "$n" = 1 ] && [ "$bytes" -gt 0 ]; then
+		bench_put cpu "$run" "$(bench_fmt "($b1 - $b0) / $BENCH_HZ / ($bytes * 8 / 1e9)")"
+		[ -z "$BENCH_PIDS" ] ||
+			bench_put tcpu "$run" "$(bench_fmt "($d1 - $d0) / $BENCH_HZ / ($bytes * 8 / 1e9)")"
+	fi
+	bench_say "run $run: TCP x$n $mbps Mbit/s"
+}
+
+# bench_udp_try RATE: one UDP step at RATE Mbit/s of 1400-byte datagrams;
+# sets U_SENT, U_RECV (Mbit/s) and U_LOSS (percent).
+bench_udp_try()
+{
+	local out=$LAB_DIR/udp.json res
+	U_SENT=0
+	U_RECV=0
+	U_LOSS=100
+	bench_iperf "$out" -u -l 1400 -b "${1}M" -t "$BENCH_UDP_SECONDS" ||
+		return 1
+	res=$("$BENCH_PY" "$BENCH_HERE/report.py" udp "$out") || return 1
+	read -r U_SENT U_RECV U_LOSS <<<"$res"
+}
+
+# bench_udp RUN START FACTOR: the highest rate of 1400-byte UDP datagrams
+# that loses under 1%.  From START Mbit/s, multiply (or divide) by FACTOR/4
+# until the loss crosses 1% (at most 8 steps), then bisect (at most
+# BENCH_UDP_BISECT steps, stopping at 3% precision).  Records udp: the
+# received Mbit/s of the fastest passing step; udp_limited when iperf3
+# itself could not send faster without loss.  Sets BENCH_UDP_RATE to the
+# offered rate of that step (a good start for the next run).
+bench_udp()
+{
+	local run=$1 rate=$2 f=$3 lo=0 hi=0 best='' limited=0 n=0 mid
+	((rate < 5)) && rate=5
+	while ((n < 8)); do
+		bench_udp_try "$rate" || {
+			bench_note "run $run: iperf3 UDP at ${rate}M failed: $(bench_iperf_error "$LAB_DIR/udp.json")"
+			break
+		}
+		n=$((n + 1))
+		if bench_lt "$U_LOSS" 1; then
+			lo=$rate
+			best=$U_RECV
+			# iperf3 could not reach the rate: the sender is the limit.
+			if bench_lt "$U_SENT" "$(bench_fmt "$rate * 0.9")"; then
+				limited=1
+				break
+			fi
+			((hi > 0)) && break
+			rate=$((rate * f / 4))
+		else
+			hi=$rate
+			((lo > 0)) && break
+			rate=$((rate * 4 / f))
+			((rate >= 5)) || break
+		fi
+	done
+	n=0
+	while ((limited == 0 && lo > 0 && hi > lo && n < BENCH_UDP_BISECT)); do
+		((hi - lo > lo * 3 / 100 && hi - lo > 1)) || break
+		mid=$(((lo + hi) / 2))
+		bench_udp_try "$mid" || break
+		n=$((n + 1))
+		if bench_lt "$U_LOSS" 1; then
+			lo=$mid
+			best=$U_RECV
+			if bench_lt "$U_SENT" "$(bench_fmt "$mid * 0.9")"; then
+				limited=1
+			fi
+		else
+			hi=$mid
+		fi
+	done
+	if [ -z "$best" ]; then
+		bench_say "run $run: UDP: no rate down to 5 Mbit/s lost under 1%"
+		bench_note "run $run: UDP: no rate down to 5 Mbit/s lost under 1%"
+		return 1
+	fi
+	bench_put udp "$run" "$best"
+	[ "$limited" = 0 ] || bench_put udp_limited "$run" 1
+	BENCH_UDP_RATE=$lo
+	bench_say "run $run: UDP 1400 B: $best Mbit/s under 1% loss$([ "$limited" = 0 ] || echo ' (iperf3 sender limit)')"
+}
+
+# bench_ping METRIC RUN: median RTT of BENCH_PINGS pings hostA -> hostB,
+# 50 ms apart; records METRIC (ms).
+bench_ping()
+{
+	local metric=$1 run=$2 out=$LAB_DIR/ping.out med
+	lab_in hA ping -n -c "$BENCH_PINGS" -i 0.05 -W 1 \
+		-w $((BENCH_PINGS / 20 + 10)) "$LAB_LAN4_B" >"$out" 2>&1
+	med=$("$BENCH_PY" "$BENCH_HERE/report.py" ping "$out") || {
+		bench_note "run $run: ping ($metric) got no reply"
+		return 1
+	}
+	bench_put "$metric" "$run" "$med"
+	bench_say "run $run: ping median $med ms ($metric)"
+}
+
+# bench_baseline RUNS: the RTT over a plain wire: a veth between the two
+# gateways bridged with lan0 on each side, no tunnel.  Removed afterwards
+# (bridges deleted, lan0 released) so that the tunnel starts on a clean
+# gateway.
+bench_baseline()
+{
+	local runs=$1 gw r
+	ip -n "$LAB_P-gwA" link add pl0 type veth peer name pl0 \
+		netns "$LAB_P-gwB" || lab_fail "cannot create the baseline veth"
+	for gw in gwA gwB; do
+		ip -n "$LAB_P-$gw" link add br0 type bridge forward_delay 0 \
+			stp_state 0 &&
+			ip -n "$LAB_P-$gw" link set pl0 master br0 up &&
+			ip -n "$LAB_P-$gw" link set lan0 master br0 &&
+			ip -n "$LAB_P-$gw" link set br0 up ||
+			lab_fail "$gw: cannot build the baseline bridge"
+	done
+	lab_wait_link
+	for ((r = 1; r <= runs; r++)); do
+		bench_ping base "$r"
+	done
+	ip -n "$LAB_P-gwA" link del pl0
+	for gw in gwA gwB; do
+		ip -n "$LAB_P-$gw" link del br0 ||
+			lab_fail "$gw: cannot delete the baseline bridge"
+	done
+}

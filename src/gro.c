@@ -1,0 +1,513 @@
+/*
+ * gro.c -- coalesce received TCP segments into TSO super-frames.
+ *
+ * Each slot holds one pending super-frame: the first segment is copied in
+ * whole (so that a segment left alone can be released byte for byte), and
+ * every later segment contributes only its payload, appended once.  The
+ * headers are fixed up when the slot is released.  Frames are parsed by
+ * byte access only, each offset checked against the frame length first;
+ * wire fields are big-endian except the virtio_net_hdr (little-endian).
+ *
+ * Ones'-complement sums are taken over native-order 32-bit words into a
+ * 64-bit accumulator; folded, they give the 16-bit sum in the byte order
+ * of the data (RFC 1071, section 2(B)), so results are stored with memcpy.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tapbridge/gro.h"
+
+#define ETH_HDR_LEN	14
+#define ETH_TAG_LEN	4
+#define ETH_ADDRS_LEN	12	/* destination and source MAC */
+#define ETYPE_IPV4	0x0800
+#define ETYPE_IPV6	0x86dd
+#define ETYPE_8021Q	0x8100
+
+#define IPV4_HDR_LEN	20
+#define IPV4_DF		0x40	/* in the first byte of the fragment field */
+#define IPV4_FRAG_MASK	0x3fff	/* MF and offset */
+#define IPV6_HDR_LEN	40
+
+#define TCP_HDR_LEN	20
+#define TCP_CSUM_OFF	16
+#define TH_FIN		0x01
+#define TH_SYN		0x02
+#define TH_RST		0x04
+#define TH_PSH		0x08
+#define TH_ACK		0x10
+#define TH_URG		0x20
+#define TH_CWR		0x80
+
+_Static_assert(sizeof(struct virtio_net_hdr) == GRO_VNET_HDR_LEN,
+	       "virtio_net_hdr size");
+_Static_assert(GRO_MAX_LEN <= 0xffff, "lengths must fit 16-bit fields");
+
+/* What a frame is, as far as merging goes. */
+enum kind {
+	K_OTHER,	/* not TCP over IP: belongs to no flow */
+	K_ADDRS,	/* TCP (maybe) with unknown ports: flows by address */
+	K_PORTS,	/* TCP with known ports, not mergeable */
+	K_MERGE,	/* a mergeable segment */
+};
+
+/* How strictly a frame must match a slot to be of its flow. */
+enum key {
+	KEY_ANY,	/* every busy slot */
+	KEY_ADDRS,	/* IP version and addresses */
+	KEY_PORTS,	/* and ports */
+	KEY_FULL,	/* and MACs: the flow a segment merges into */
+};
+
+/* A parsed frame; offsets are from the frame start. */
+struct seg {
+	const uint8_t *f;
+	size_t len;		/* frame length */
+	size_t l2;		/* Ethernet header: 14 or 18 */
+	size_t tcp;		/* TCP header */
+	size_t hdr;		/* first payload byte */
+	size_t pay;		/* payload length */
+	int ipver;		/* 4 or 6 */
+};
+
+/* One pending super-frame; free when ipver is 0. */
+struct slot {
+	uint8_t *buf;		/* GRO_MAX_LEN bytes: headers, then payload */
+	size_t len;		/* super-frame so far */
+	size_t first_len;	/* first frame as received (may be padded) */
+	uint64_t stamp;		/* start order: smaller is older */
+	uint32_t segs;
+	uint32_t next_seq;	/* sequence number the next segment needs */
+	uint16_t l2, tcp, hdr;	/* as in struct seg */
+	uint16_t gso;		/* first segment's payload */
+	uint16_t last_pay;	/* last segment's payload */
+	uint16_t last_id;	/* IPv4: last segment's ID */
+	uint8_t psh;		/* PSH of any segment */
+	uint8_t ipver;
+};
+
+struct gro {
+	void (*emit)(void *ctx, const uint8_t *vnet, const uint8_t *frame,
+		     size_t len);
+	void *ctx;
+	uint64_t clock;
+	struct gro_stats stats;
+	uint8_t *store;
+	struct slot slots[GRO_FLOWS];
+};
+
+static const uint8_t zero_vnet[GRO_VNET_HDR_LEN];
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
+{
+	uint32_t w[4];
+	uint16_t h;
+
+	for (; n >= sizeof(w); p += sizeof(w), n -= sizeof(w)) {
+		memcpy(w, p, sizeof(w));
+		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
+	}
+	for (; n >= 4; p += 4, n -= 4) {
+		memcpy(w, p, 4);
+		sum += w[0];
+	}
+	if (n >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		n -= 2;
+	}
+	if (n) {
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&h, last, 2);
+		sum += h;
+	}
+	return sum;
+}
+
+/* Fold to 16 bits; the result is in data byte order, never 0 for sum > 0. */
+static uint16_t csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Pseudo-header sum for a TCP segment of tcp_len bytes after header ip. */
+static uint64_t csum_pseudo(const uint8_t *ip, int ipver, size_t tcp_len)
+{
+	uint8_t tail[8] = { 0 };
+
+	if (ipver == 4) {
+		tail[1] = IPPROTO_TCP;
+		put16(tail + 2, (uint16_t)tcp_len);
+		return csum_add(csum_add(0, ip + 12, 8), tail, 4);
+	}
+	put16(tail + 2, (uint16_t)tcp_len);	/* 32-bit length < 2^16 */
+	tail[7] = IPPROTO_TCP;
+	return csum_add(csum_add(0, ip + 8, 32), tail, 8);
+}
+
+static size_t addr_off(int ipver)
+{
+	return ipver == 4 ? 12 : 8;
+}
+
+static size_t addr_len(int ipver)
+{
+	return ipver == 4 ? 8 : 32;
+}
+
+/* IPv4 at ip, l2 bytes into a frame of len: check it, find the segment. */
+static enum kind parse_ipv4(struct seg *s, const uint8_t *ip, size_t *tcp_len,
+			    bool *clean)
+{
+	size_t hl, tot;
+
+	if (s->len < s->l2 + IPV4_HDR_LEN || ip[0] >> 4 != 4)
+		return K_OTHER;
+	hl = (size_t)(ip[0] & 0x0f) * 4;
+	tot = get16(ip + 2);
+	if (hl < IPV4_HDR_LEN || tot < hl || s->l2 + tot > s->len ||
+	    ip[9] != IPPROTO_TCP)
+		return K_OTHER;
+	s->ipver = 4;
+	if (get16(ip + 6) & IPV4_FRAG_MASK)
+		return K_ADDRS;
+	s->tcp = s->l2 + hl;
+	*tcp_len = tot - hl;
+	*clean = hl == IPV4_HDR_LEN &&
+		 csum_fold(csum_add(0, ip, IPV4_HDR_LEN)) == 0xffff;
+	return K_MERGE;
+}
+
+static enum kind parse_ipv6(struct seg *s, const uint8_t *ip, size_t *tcp_len)
+{
+	size_t plen;
+
+	if (s->len < s->l2 + IPV6_HDR_LEN || ip[0] >> 4 != 6)
+		return K_OTHER;
+	plen = get16(ip + 4);
+	if (s->l2 + IPV6_HDR_LEN + plen > s->len)
+		return K_OTHER;
+	s->ipver = 6;
+	if (ip[6] == IPPROTO_UDP || ip[6] == IPPROTO_ICMPV6)
+		return K_OTHER;
+	if (ip[6] != IPPROTO_TCP)
+		return K_ADDRS;		/* extension headers: TCP may follow */
+	s->tcp = s->l2 + IPV6_HDR_LEN;
+	*tcp_len = plen;
+	return K_MERGE;
+}
+
+/*
+ * Parse frame f of len bytes into s.  K_ADDRS and up fill l2 and ipver,
+ * K_PORTS and up also tcp, K_MERGE everything.
+ */
+static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
+{
+	const uint8_t *th;
+	size_t tcp_len = 0, thl;
+	bool clean = true;
+	enum kind k;
+	uint16_t type;
+
+	s->f = f;
+	s->len = len;
+	s->l2 = ETH_HDR_LEN;
+	if (len < ETH_HDR_LEN)
+		return K_OTHER;
+	type = get16(f + 12);
+	if (type == ETYPE_8021Q) {
+		s->l2 += ETH_TAG_LEN;
+		if (len < s->l2)
+			return K_OTHER;
+		type = get16(f + 16);
+	}
+	if (type == ETYPE_IPV4)
+		k = parse_ipv4(s, f + s->l2, &tcp_len, &clean);
+	else if (type == ETYPE_IPV6)
+		k = parse_ipv6(s, f + s->l2, &tcp_len);
+	else
+		return K_OTHER;
+	if (k != K_MERGE)
+		return k;
+	if (tcp_len < TCP_HDR_LEN)
+		return K_ADDRS;
+	th = f + s->tcp;
+	thl = (size_t)(th[12] >> 4) * 4;
+	if (!clean || thl < TCP_HDR_LEN || thl >= tcp_len ||
+	    len > GRO_MAX_LEN || (th[13] & TH_ACK) == 0 ||
+	    th[13] & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_CWR))
+		return K_PORTS;
+	if (csum_fold(csum_add(csum_pseudo(f + s->l2, s->ipver, tcp_len),
+			       th, tcp_len)) != 0xffff)
+		return K_PORTS;
+	s->hdr = s->tcp + thl;
+	s->pay = tcp_len - thl;
+	return K_MERGE;
+}
+
+static bool slot_matches(const struct slot *sl, const struct seg *s,
+			 enum key key)
+{
+	const uint8_t *a = sl->buf, *b;
+	size_t ao;
+
+	if (!sl->ipver || key == KEY_ANY)
+		return sl->ipver != 0;
+	b = s->f;
+	ao = addr_off(s->ipver);
+	if (sl->ipver != s->ipver ||
+	    memcmp(a + sl->l2 + ao, b + s->l2 + ao, addr_len(s->ipver)))
+		return false;
+	if (key >= KEY_PORTS && memcmp(a + sl->tcp, b + s->tcp, 4))
+		return false;
+	return key < KEY_FULL || !memcmp(a, b, ETH_ADDRS_LEN);
+}
+
+/* The oldest busy slot that matches s under key (s unused for KEY_ANY). */
+static struct slot *oldest(struct gro *g, const struct seg *s, enum key key)
+{
+	struct slot *best = NULL, *sl;
+
+	for (sl = g->slots; sl < g->slots + GRO_FLOWS; sl++)
+		if (slot_matches(sl, s, key) &&
+		    (!best || sl->stamp < best->stamp))
+			best = sl;
+	return best;
+}
+
+static void pass(struct gro *g, const uint8_t *f, size_t len)
+{
+	g->stats.passed++;
+	g->emit(g->ctx, zero_vnet, f, len);
+}
+
+/* Release sl: a lone segment as it came, else a super-frame.  Frees sl. */
+static void slot_emit(struct gro *g, struct slot *sl)
+{
+	uint8_t vnet[GRO_VNET_HDR_LEN], *ip = sl->buf + sl->l2;
+	uint8_t *th = sl->buf + sl->tcp;
+	int ipver = sl->ipver;
+	uint16_t csum;
+
+	sl->ipver = 0;
+	if (sl->segs == 1) {
+		pass(g, sl->buf, sl->first_len);
+		return;
+	}
+	if (ipver == 4) {
+		put16(ip + 2, (uint16_t)(sl->len - sl->l2));
+		put16(ip + 10, 0);
+		csum = (uint16_t)~csum_fold(csum_add(0, ip, IPV4_HDR_LEN));
+		memcpy(ip + 10, &csum, 2);
+	} else {
+		put16(ip + 4, (uint16_t)(sl->len - sl->tcp));
+	}
+	th[13] |= sl->psh;
+	csum = csum_fold(csum_pseudo(ip, ipver, sl->len - sl->tcp));
+	memcpy(th + TCP_CSUM_OFF, &csum, 2);
+
+	vnet[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vnet[1] = ipver == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+			       VIRTIO_NET_HDR_GSO_TCPV6;
+	put_le16(vnet + 2, sl->hdr);
+	put_le16(vnet + 4, sl->gso);
+	put_le16(vnet + 6, sl->tcp);
+	put_le16(vnet + 8, TCP_CSUM_OFF);
+	g->stats.supers++;
+	g->stats.merged += sl->segs;
+	g->emit(g->ctx, vnet, sl->buf, sl->len);
+}
+
+/* Start a super-frame in the free slot sl with segment s. */
+static void slot_start(struct gro *g, struct slot *sl, const struct seg *s)
+{
+	const uint8_t *th = s->f + s->tcp;
+
+	memcpy(sl->buf, s->f, s->len);
+	sl->first_len = s->len;
+	sl->len = s->hdr + s->pay;
+	sl->stamp = g->clock++;
+	sl->segs = 1;
+	sl->next_seq = get32(th + 4) + (uint32_t)s->pay;
+	sl->l2 = (uint16_t)s->l2;
+	sl->tcp = (uint16_t)s->tcp;
+	sl->hdr = (uint16_t)s->hdr;
+	sl->gso = (uint16_t)s->pay;
+	sl->last_pay = sl->gso;
+	sl->last_id = get16(s->f + s->l2 + 4);
+	sl->psh = 0;
+	sl->ipver = (uint8_t)s->ipver;
+}
+
+/* Whether segment s, of sl's flow, may be appended to sl (tcp_gro_receive). */
+static bool slot_can_join(const struct slot *sl, const struct seg *s)
+{
+	const uint8_t *ia = sl->buf + sl->l2, *ib = s->f + s->l2;
+	const uint8_t *ta = sl->buf + sl->tcp, *tb = s->f + s->tcp;
+
+	if (s->l2 != sl->l2 || s->hdr != sl->hdr ||
+	    memcmp(sl->buf + ETH_ADDRS_LEN, s->f + ETH_ADDRS_LEN,
+		   s->l2 - ETH_ADDRS_LEN))
+		return false;	/* tag, or header length */
+	if (sl->ipver == 4) {
+		if (ia[1] != ib[1] || ia[8] != ib[8] ||
+		    (ia[6] ^ ib[6]) & IPV4_DF)
+			return false;
+		if (!(ib[6] & IPV4_DF) &&
+		    get16(ib + 4) != (uint16_t)(sl->last_id + 1))
+			return false;
+	} else if (memcmp(ia, ib, 4) || ia[7] != ib[7]) {
+		return false;
+	}
+	if (get32(tb + 4) != sl->next_seq || memcmp(ta + 8, tb + 8, 5) ||
+	    (ta[13] ^ tb[13]) & ~TH_PSH || memcmp(ta + 14, tb + 14, 2) ||
+	    memcmp(ta + TCP_HDR_LEN, tb + TCP_HDR_LEN,
+		   sl->hdr - sl->tcp - TCP_HDR_LEN))
+		return false;	/* ack, header length, flags, window, opts */
+	return s->pay <= sl->gso && sl->last_pay == sl->gso &&
+	       sl->len + s->pay <= GRO_MAX_LEN;
+}
+
+/* Append s to sl; emit sl if s completes it. */
+static void slot_join(struct gro *g, struct slot *sl, const struct seg *s)
+{
+	uint8_t flags = s->f[s->tcp + 13];
+
+	memcpy(sl->buf + sl->len, s->f + s->hdr, s->pay);
+	sl->len += s->pay;
+	sl->segs++;
+	sl->next_seq += (uint32_t)s->pay;
+	sl->last_pay = (uint16_t)s->pay;
+	sl->last_id = get16(s->f + s->l2 + 4);
+	sl->psh |= flags & TH_PSH;
+	if (flags & TH_PSH || s->pay < sl->gso ||
+	    sl->len + sl->gso > GRO_MAX_LEN)
+		slot_emit(g, sl);
+}
+
+static void merge(struct gro *g, const struct seg *s)
+{
+	struct slot *sl = oldest(g, s, KEY_FULL);
+
+	if (sl && slot_can_join(sl, s)) {
+		slot_join(g, sl, s);
+		return;
+	}
+	if (sl)
+		slot_emit(g, sl);
+	if (s->f[s->tcp + 13] & TH_PSH) {
+		pass(g, s->f, s->len);	/* would be complete at once */
+		return;
+	}
+	if (!sl) {
+		for (sl = g->slots; sl < g->slots + GRO_FLOWS; sl++)
+			if (!sl->ipver)
+				break;
+	}
+	if (sl == g->slots + GRO_FLOWS) {
+		sl = oldest(g, NULL, KEY_ANY);
+		slot_emit(g, sl);
+	}
+	slot_start(g, sl, s);
+}
+
+struct gro *gro_new(void (*emit)(void *ctx, const uint8_t *vnet,
+				 const uint8_t *frame, size_t len),
+		    void *ctx)
+{
+	struct gro *g;
+	int i;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->store = malloc((size_t)GRO_FLOWS * GRO_MAX_LEN);
+	if (!g->store)
+		goto fail_free_gro;
+	for (i = 0; i < GRO_FLOWS; i++)
+		g->slots[i].buf = g->store + (size_t)i * GRO_MAX_LEN;
+	g->emit = emit;
+	g->ctx = ctx;
+	return g;
+
+fail_free_gro:
+	free(g);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void gro_free(struct gro *g)
+{
+	if (!g)
+		return;
+	free(g->store);
+	free(g);
+}
+
+void gro_add(struct gro *g, const uint8_t *frame, size_t len)
+{
+	struct slot *sl;
+	struct seg s;
+	enum kind k;
+
+	k = classify(&s, frame, len);
+	if (k == K_MERGE) {
+		merge(g, &s);
+		return;
+	}
+	if (k != K_OTHER) {
+		while ((sl = oldest(g, &s, k == K_PORTS ? KEY_PORTS :
+							  KEY_ADDRS)))
+			slot_emit(g, sl);
+	}
+	pass(g, frame, len);
+}
+
+void gro_flush(struct gro *g)
+{
+	struct slot *sl;
+
+	while ((sl = oldest(g, NULL, KEY_ANY)))
+		slot_emit(g, sl);
+}
+
+const struct gro_stats *gro_stats(const struct gro *g)
+{
+	return &g->stats;
+}
