@@ -371,6 +371,10 @@ void control_format(const struct datapath_info *info, FILE *out,
 	if (fmt == CONTROL_TEXT) {
 		fprintf(out, "interface '%s', bridge '%s', listening on %s\n",
 			info->interface, info->bridge, a);
+		fprintf(out, "coalesced: %" PRIu64 " frames into %" PRIu64
+			" super-frames, %" PRIu64 " written singly\n",
+			info->gro->merged, info->gro->supers,
+			info->gro->passed);
 		fprintf(out, "dropped (no peer):");
 		drops_text(out, info->drops, global_drops,
 			   NELEM(global_drops));
@@ -383,8 +387,11 @@ void control_format(const struct datapath_info *info, FILE *out,
 	fprintf(out, ",\"bridge\":");
 	json_str(out, info->bridge);
 	fprintf(out, ",\"listen\":\"%s\",\"tap_write_errors\":%" PRIu64
-		",\"tap_bad_frames\":%" PRIu64 ",\"drops\":", a,
-		info->tap_write_errors, info->tap_bad_frames);
+		",\"tap_bad_frames\":%" PRIu64 ",\"gro_merged\":%" PRIu64
+		",\"gro_supers\":%" PRIu64 ",\"gro_passed\":%" PRIu64
+		",\"drops\":", a, info->tap_write_errors,
+		info->tap_bad_frames, info->gro->merged, info->gro->supers,
+		info->gro->passed);
 	fputc('{', out);
 	drops_json(out, info->drops, global_drops, NELEM(global_drops));
 	fprintf(out, "},\"peers\":[");

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tapbridge/gro.h"
 #include "tapbridge/handshake.h"
 #include "tapbridge/peer.h"
 #include "tapbridge/pkt.h"
@@ -63,6 +64,7 @@ struct datapath_info {
 	const uint64_t *drops;		/* RX_VERDICT_MAX counters */
 	uint64_t tap_write_errors;
 	uint64_t tap_bad_frames;	/* offload metadata not honoured */
+	const struct gro_stats *gro;	/* receive coalescing */
 	const struct peer *peers;
 	size_t npeers;
 	uint64_t now_ms;		/* CLOCK_MONOTONIC */

@@ -1,0 +1,174 @@
+/*
+ * dp_handshake.c -- handshake messages in and out, sessions installed; see datapath_impl.h.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tapbridge/keys.h"
+#include "tapbridge/log.h"
+
+#include "datapath_impl.h"
+
+static uint32_t new_index(struct datapath *dp)
+{
+	uint32_t idx;
+	size_t i;
+
+again:
+	idx = randombytes_random();
+	for (i = 0; i < dp->npeers; i++)
+		if (peer_has_index(&dp->peers[i], idx))
+			goto again;
+	return idx;
+}
+
+void dp_send_initiation(struct datapath *dp, struct peer *peer)
+{
+	uint8_t msg[WIRE_INIT_LEN];
+
+	if (handshake_create_initiation(peer->hs, dp->id, new_index(dp),
+					msg) < 0)
+		return;
+	peer->hs_sent_ms = dp->now;
+	if (udp_send(dp->udp, msg, sizeof(msg), &peer->endpoint) == 0)
+		peer->last_tx_ms = dp->now;
+}
+
+static bool warn_due(uint64_t *next, uint64_t now)
+{
+	if (*next && now < *next)
+		return false;
+	*next = now + WARN_INTERVAL_MS;
+	return true;
+}
+
+static struct peer *peer_by_key(struct datapath *dp, const uint8_t *key)
+{
+	size_t i;
+
+	for (i = 0; i < dp->npeers; i++)
+		if (!sodium_memcmp(dp->peers[i].public_key, key, WIRE_KEY_LEN))
+			return &dp->peers[i];
+	return NULL;
+}
+
+/* Answer an initiation for peer from the work area; wipes it. */
+static void respond(struct datapath *dp, struct peer *peer,
+		    const struct handshake_pending *hp,
+		    const union pkt_addr *from)
+{
+	uint8_t msg[WIRE_RESP_LEN];
+	struct handshake *hs = dp->scratch;
+	struct session *s;
+
+	/* A copy keeps our own pending initiation intact. */
+	memcpy(hs, peer->hs, sizeof(*hs));
+	if (handshake_accept_initiation(hs, hp) < 0) {
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		goto out;
+	}
+	s = session_new();
+	if (!s)
+		goto out;
+	if (handshake_create_response(hs, dp->id, new_index(dp), msg) < 0 ||
+	    handshake_derive(hs, s) < 0) {
+		session_free(s);
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		goto out;
+	}
+	memcpy(peer->hs->last_timestamp, hp->timestamp, WIRE_TIMESTAMP_LEN);
+	peer->hs_consumed_ms = dp->now;
+	s->birth_ms = dp->now;
+	peer->last_rx_ms = dp->now;
+	dp_roam(dp, peer, from);
+	peer_install(peer, s, dp->now);
+	if (udp_send(dp->udp, msg, sizeof(msg), from) == 0)
+		peer->last_tx_ms = dp->now;
+out:
+	sodium_memzero(hs, sizeof(*hs));
+}
+
+void dp_rx_initiation(struct datapath *dp, struct pkt *p)
+{
+	struct handshake_pending hp;
+	char a[LOG_ADDR_LEN], fp[9];
+	struct peer *peer;
+
+	if (p->len != WIRE_INIT_LEN) {
+		dp->drops[RX_DROP_SHORT]++;
+		return;
+	}
+	if (!handshake_mac1_ok(dp->id, p->data, p->len)) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		if (warn_due(&dp->warn_mac1_ms, dp->now))
+			log_warnx("handshake from %s rejected: it was not made "
+				  "for our key (a peer with a wrong 'public-key' "
+				  "for this gateway, or forged)",
+				  log_addr(&p->addr.sa, a, sizeof(a)));
+		return;
+	}
+	if (handshake_consume_initiation(dp->id, p->data, p->len, &hp) < 0) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		return;
+	}
+	peer = peer_by_key(dp, hp.remote_static);
+	if (!peer) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		if (warn_due(&dp->warn_unknown_ms, dp->now)) {
+			keys_fingerprint(fp, hp.remote_static);
+			log_warnx("handshake from %s rejected: unknown "
+				  "public-key '%s' (no peer has it)",
+				  log_addr(&p->addr.sa, a, sizeof(a)), fp);
+		}
+		goto out;
+	}
+	if (peer->hs_consumed_ms &&
+	    dp->now - peer->hs_consumed_ms < WIRE_HANDSHAKE_MIN_INTERVAL_MS) {
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		goto out;
+	}
+	respond(dp, peer, &hp, &p->addr);
+out:
+	sodium_memzero(&hp, sizeof(hp));
+}
+
+void dp_rx_response(struct datapath *dp, struct pkt *p)
+{
+	struct peer *peer = NULL;
+	struct session *s;
+	uint32_t idx;
+	size_t i;
+
+	if (p->len != WIRE_RESP_LEN) {
+		dp->drops[RX_DROP_SHORT]++;
+		return;
+	}
+	idx = handshake_msg_receiver(p->data);
+	for (i = 0; i < dp->npeers && !peer; i++)
+		if (dp->peers[i].hs->state == HS_INITIATION_SENT &&
+		    dp->peers[i].hs->local_index == idx)
+			peer = &dp->peers[i];
+	if (!peer) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		return;
+	}
+	if (handshake_consume_response(peer->hs, dp->id, p->data, p->len) < 0) {
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
+		return;
+	}
+	s = session_new();
+	if (!s || handshake_derive(peer->hs, s) < 0) {
+		session_free(s);
+		return;
+	}
+	s->birth_ms = dp->now;
+	peer->last_rx_ms = dp->now;
+	dp_roam(dp, peer, &p->addr);
+	peer_install(peer, s, dp->now);
+	/* Confirm the session to the responder at once. */
+	if (peer->nstaged)
+		dp_flush_staged(dp, peer);
+	else
+		dp_send_keepalive(dp, peer);
+}
