@@ -28,11 +28,11 @@ set -uo pipefail
 BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
 [ -n "${1:-}" ] && TAPBRIDGE=$1
 export LAB_TUNNEL=tapbridge
-# shellcheck source=lab.sh
+# shellcheck source-path=SCRIPTDIR
 . "$BENCH_HERE/lab.sh"
-# shellcheck source=bench/tunnels.sh
+# shellcheck source-path=SCRIPTDIR
 . "$BENCH_HERE/bench/tunnels.sh"
-# shellcheck source=bench/measure.sh
+# shellcheck source-path=SCRIPTDIR
 . "$BENCH_HERE/bench/measure.sh"
 BENCH_HERE=$BENCH_HERE/bench
 
@@ -168,7 +168,7 @@ bench_cleanup()
 
 bench_main()
 {
-	local kind out rc why ok=1 bin
+	local kind out rc why ok=1 bin t0
 	bench_check_number BENCH_RUNS "$BENCH_RUNS" 15
 	bench_check_number BENCH_SECONDS "$BENCH_SECONDS" 60
 	bench_check_number BENCH_UDP_SECONDS "$BENCH_UDP_SECONDS" 60
@@ -200,8 +200,10 @@ bench_main()
 			continue
 		fi
 		echo "==> $kind"
+		t0=$SECONDS
 		(bench_one "$kind") >"$BENCH_TMP/$kind.log" 2>&1
 		rc=$?
+		echo "    ($((SECONDS - t0)) s)"
 		case $rc in
 		130 | 143) exit "$rc" ;;
 		esac
@@ -214,6 +216,7 @@ bench_main()
 		fi
 	done
 	printf '\n%s\n\n' "$BENCH_HEAD"
+	# shellcheck disable=SC2086 # a list of words
 	"$BENCH_PY" "$BENCH_HERE/report.py" table "$BENCH_TMP" $BENCH_TUNNELS
 	bench_legend
 	if ! grep -q '^status ok' "$BENCH_TMP/tapbridge.txt" 2>/dev/null ||

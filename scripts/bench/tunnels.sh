@@ -309,8 +309,12 @@ bench_tunnel_binary()
 # bench_tunnel_version KIND: one line naming KIND's version.
 bench_tunnel_version()
 {
+	local v
 	case $1 in
-	tapbridge) "$TAPBRIDGE" -V 2>&1 | head -n 1 ;;
+	tapbridge)
+		v=$("$TAPBRIDGE" -V 2>/dev/null | head -n 1)
+		echo "${v:-tapbridge (no version from -V)}"
+		;;
 	vxlan) echo "kernel vxlan $(uname -r)" ;;
 	openvpn) openvpn --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2 ;;
 	tinc) tincd --version 2>/dev/null | head -n 1 ;;
