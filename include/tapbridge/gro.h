@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GRO_VNET_HDR_LEN	10	/* struct virtio_net_hdr, no num_buffers */
+#define GRO_VNET_HDR_LEN	10	/* struct virtio_net_hdr */
 #define GRO_FLOWS		8	/* super-frames being built at once */
 #define GRO_MAX_LEN		65000	/* largest super-frame (whole frame) */
 
@@ -38,7 +38,7 @@ struct gro;
 struct gro_stats {
 	uint64_t merged;	/* segments released inside super-frames */
 	uint64_t supers;	/* super-frames released */
-	uint64_t passed;	/* frames released unchanged (incl. lone segments) */
+	uint64_t passed;	/* frames released unchanged (lone ones too) */
 };
 
 /*
