@@ -6,6 +6,8 @@ SBINDIR     ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 RUNSTATEDIR ?= /run
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DAEMON_USER ?= tapbridge
 DESTDIR     ?=
 
 VERSION     := 0.1.0
@@ -13,7 +15,7 @@ BUILD       ?= build
 SAN         ?=
 
 CC          ?= cc
-PKGS        := libnl-3.0 libnl-route-3.0 libsodium
+PKGS        := libnl-3.0 libnl-route-3.0 libsodium libseccomp libcap-ng
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
@@ -100,25 +102,52 @@ demo: $(BIN)
 bench: $(BIN)
 	@bash scripts/bench.sh $(BIN)
 
+# The service files name the daemon and the configuration directory by
+# their default paths; installing rewrites them to SBINDIR and SYSCONFDIR.
+SERVICE_SED := sed -e 's|/usr/local/sbin/tapbridge|$(SBINDIR)/tapbridge|g' \
+	-e 's|/etc/\(tapbridge\|default/tapbridge\|init.d/tapbridge\)|$(SYSCONFDIR)/\1|g'
+CONF_DIR     = $(DESTDIR)$(SYSCONFDIR)/tapbridge
+
 install: $(BIN)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSCONFDIR)/tapbridge
+		$(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(CONF_DIR) $(BUILD)/etc
 	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/tapbridge
 	install -m 0644 man/tapbridge.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/tapbridge.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/tapbridge-protocol.7 $(DESTDIR)$(MANDIR)/man7/
-	@if [ -e $(DESTDIR)$(SYSCONFDIR)/tapbridge/tapbridge.conf ]; then \
-		echo "  keeping existing $(DESTDIR)$(SYSCONFDIR)/tapbridge/tapbridge.conf"; \
+	$(SERVICE_SED) etc/init.d/tapbridge >$(BUILD)/etc/tapbridge.init
+	install -m 0755 $(BUILD)/etc/tapbridge.init \
+		$(DESTDIR)$(SYSCONFDIR)/init.d/tapbridge
+	$(SERVICE_SED) 'etc/systemd/tapbridge@.service' \
+		>'$(BUILD)/etc/tapbridge@.service'
+	install -m 0644 '$(BUILD)/etc/tapbridge@.service' \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	@if [ -e $(CONF_DIR)/tapbridge.conf ]; then \
+		echo "  keeping existing $(CONF_DIR)/tapbridge.conf"; \
 	else \
-		install -m 0644 etc/tapbridge.conf \
-			$(DESTDIR)$(SYSCONFDIR)/tapbridge/tapbridge.conf; \
+		echo "install -m 0644 etc/tapbridge.conf $(CONF_DIR)/"; \
+		install -m 0644 etc/tapbridge.conf $(CONF_DIR)/; \
 	fi
+	@if [ -z "$(DESTDIR)" ]; then sh scripts/install-user.sh $(DAEMON_USER); fi
 
+# Removes what install added: the example configuration only while it is
+# unchanged; never key files, other configurations or the user.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/tapbridge $(DESTDIR)$(MANDIR)/man8/tapbridge.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/tapbridge \
+		$(DESTDIR)$(MANDIR)/man8/tapbridge.8 \
 		$(DESTDIR)$(MANDIR)/man5/tapbridge.conf.5 \
-		$(DESTDIR)$(MANDIR)/man7/tapbridge-protocol.7
+		$(DESTDIR)$(MANDIR)/man7/tapbridge-protocol.7 \
+		$(DESTDIR)$(SYSCONFDIR)/init.d/tapbridge \
+		'$(DESTDIR)$(SYSTEMDUNITDIR)/tapbridge@.service'
+	@if cmp -s etc/tapbridge.conf $(CONF_DIR)/tapbridge.conf; then \
+		echo "rm -f $(CONF_DIR)/tapbridge.conf"; \
+		rm -f $(CONF_DIR)/tapbridge.conf; \
+	elif [ -e $(CONF_DIR)/tapbridge.conf ]; then \
+		echo "  keeping modified $(CONF_DIR)/tapbridge.conf"; \
+	fi; \
+	rmdir $(CONF_DIR) 2>/dev/null || true
 
 format:
 	clang-format -i src/*.c include/tapbridge/*.h tests/unit/*.c
@@ -127,3 +156,5 @@ clean:
 	rm -rf build build-asan
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(UNIT_BINS:=.d)
+
+-include tests/fuzz/fuzz.mk

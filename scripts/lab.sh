@@ -346,6 +346,7 @@ lab_conf_one()
 		echo "private-key $LAB_DIR/$me.key"
 		echo "control-socket $LAB_DIR/$me.sock"
 		echo "rekey-interval $rekey"
+		echo "user nobody"
 		echo ""
 		echo "peer $pname {"
 		echo "	public-key $pub"

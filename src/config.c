@@ -343,6 +343,20 @@ static void do_clamp_mss(struct parser *p, const char *kw, const char *val)
 		perr(p, "'%s' must be 'yes' or 'no', got '%s'", kw, show(val));
 }
 
+static void do_user(struct parser *p, const char *kw, const char *val)
+{
+	size_t n = strlen(val);
+
+	if (n == 0 || n >= CONFIG_NAME_MAX ||
+	    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789_.-") != n || val[0] == '-')
+		perr(p, "'%s' must be a user name of 1 to %d letters, digits, "
+		     "'_', '.' or '-', got '%s'", kw, CONFIG_NAME_MAX - 1,
+		     show(val));
+	else
+		copy(p->c->user, sizeof(p->c->user), val);
+}
+
 static void do_keepalive(struct parser *p, const char *kw, const char *val)
 {
 	seconds(p, kw, val, 0, 3600, &p->peer->keepalive);
@@ -424,6 +438,7 @@ static const struct directive directives[] = {
 	{ "public-key", do_public_key, CTX_PEER, false, PAT(public_key_line) },
 	{ "rekey-interval", do_rekey_interval, CTX_GLOBAL, false,
 	  AT(rekey_interval_line) },
+	{ "user", do_user, CTX_GLOBAL, false, AT(user_line) },
 	{ "wan-mtu", do_wan_mtu, CTX_GLOBAL, false, AT(wan_mtu_line) },
 };
 
@@ -831,6 +846,7 @@ void config_init(struct config *c, const char *file)
 	c->rekey_interval = 120;
 	c->wan_mtu = 0;
 	c->clamp_mss = true;
+	copy(c->user, sizeof(c->user), "tapbridge");
 
 	slash = strrchr(file, '/');
 	base = slash ? slash + 1 : file;

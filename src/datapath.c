@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "tapbridge/log.h"
 #include "tapbridge/tap.h"
 
 #include "datapath_impl.h"
@@ -190,4 +191,69 @@ void datapath_info(struct datapath *dp, struct datapath_info *out)
 	out->peers = dp->peers;
 	out->npeers = dp->npeers;
 	out->now_ms = now_ms();
+}
+
+static struct peer *peer_named(struct datapath *dp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < dp->npeers; i++)
+		if (!strcmp(dp->peers[i].name, name))
+			return &dp->peers[i];
+	return NULL;
+}
+
+int datapath_reload(struct datapath *dp, const struct peer_spec *specs,
+		    size_t n, const struct peer_opts *o, int clamp_mss)
+{
+	struct peer *next = calloc(n ? n : 1, sizeof(*next));
+	unsigned added = 0, kept = 0, removed = 0;
+	uint8_t *reused;
+	size_t i;
+
+	reused = calloc(dp->npeers ? dp->npeers : 1, 1);
+	if (!next || !reused) {
+		log_warn("reload");
+		free(next);
+		free(reused);
+		return -1;
+	}
+	dp->now = now_ms();
+	for (i = 0; i < n; i++) {
+		struct peer *old = peer_named(dp, specs[i].name);
+
+		if (old && peer_same_keys(old, &specs[i])) {
+			next[i] = *old;		/* sessions and all */
+			reused[old - dp->peers] = 1;
+			peer_update(&next[i], &specs[i], o, dp->now);
+			kept++;
+			continue;
+		}
+		if (peer_init(&next[i], dp->id, &specs[i], o, dp->now) < 0)
+			goto fail;
+		peer_want_handshake(&next[i], dp->now);
+		added++;
+	}
+	for (i = 0; i < dp->npeers; i++)
+		if (!reused[i]) {
+			peer_fini(&dp->peers[i], dp->pool);
+			removed++;
+		}
+	free(dp->peers);
+	free(reused);
+	dp->peers = next;
+	dp->npeers = n;
+	dp->clamp_mss = clamp_mss;
+	log_info("configuration reloaded: %zu peer(s), %u kept, %u new or "
+		 "changed, %u removed", n, kept, added, removed);
+	return 0;
+
+fail:
+	while (i-- > 0)
+		if (!peer_named(dp, next[i].name) ||
+		    !reused[peer_named(dp, next[i].name) - dp->peers])
+			peer_fini(&next[i], dp->pool);
+	free(next);
+	free(reused);
+	return -1;
 }

@@ -165,3 +165,18 @@ void dp_rx_datagrams(struct datapath *dp, struct pkt *p)
 		rx_one(dp, &view);
 	}
 }
+
+void datapath_rx_buffer(struct datapath *dp, uint8_t *buf, size_t len,
+			size_t gso_size, const union pkt_addr *from)
+{
+	struct pkt view;
+
+	memset(&view, 0, sizeof(view));
+	view.head = view.data = buf;
+	view.len = view.room = (uint32_t)len;
+	view.gso_size = (uint32_t)gso_size;
+	view.addr = *from;
+	dp_rx_datagrams(dp, &view);
+	gro_flush(dp->gro);
+	dp_flush_out(dp);
+}

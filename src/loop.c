@@ -150,6 +150,7 @@ int loop_signals(struct loop *l, void (*fn)(void *, int), void *cookie)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
 		log_warn("sigprocmask");
 		return -1;

@@ -73,12 +73,13 @@ static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = DEFAULT_CONF, *req = "status";
 	struct config c;
-	int ch, rc;
+	int ch, rc, formats = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -87,12 +88,18 @@ static int cmd_status(int argc, char **argv)
 			file = optarg;
 			break;
 		case 'j':
-			req = "status json";
+		case 'p':
+			req = ch == 'j' ? "status json" : "status prometheus";
+			formats++;
 			break;
 		default:
 			usage(stderr);
 			return 1;
 		}
+	}
+	if (formats > 1 || optind != argc) {
+		usage(stderr);
+		return 1;
 	}
 	if (config_load(file, &c) < 0) {
 		config_fini(&c);
@@ -107,7 +114,7 @@ static int cmd_run(int argc, char **argv)
 {
 	const char *file = DEFAULT_CONF;
 	int ch, foreground = 0, test = 0, verbose = 0, rc;
-	struct config c;
+	struct config *c;
 
 	while ((ch = getopt(argc, argv, "c:fhtvV")) != -1) {
 		switch (ch) {
@@ -140,19 +147,21 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* stderr until the daemon detaches: start-up errors are seen */
 	log_init(LOG_TO_STDERR, verbose, "tapbridge");
-	if (config_load(file, &c) < 0) {
-		config_fini(&c);
-		return 1;
-	}
-	if (test) {
-		rc = daemon_check(&c);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		fatal("config");
+	if (config_load(file, c) < 0) {
+		rc = -1;
+	} else if (test) {
+		rc = daemon_check(c);
 		if (rc == 0)
 			printf("configuration OK\n");
 	} else {
 		rc = daemon_run(&c, foreground ? DAEMON_FOREGROUND :
-					    DAEMON_BACKGROUND);
+					     DAEMON_BACKGROUND);
 	}
-	config_fini(&c);
+	config_fini(c);
+	free(c);
 	return rc < 0 ? 1 : 0;
 }
 

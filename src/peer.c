@@ -13,18 +13,20 @@
 					 * initiator has not, this much later */
 
 int peer_init(struct peer *p, const struct handshake_identity *id,
-	      const struct config_peer *cp, const uint8_t *psk,
-	      const struct peer_opts *o)
+	      const struct peer_spec *spec, const struct peer_opts *o,
+	      uint64_t now)
 {
 	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", cp->name);
-	memcpy(p->public_key, cp->public_key, WIRE_KEY_LEN);
+	snprintf(p->name, sizeof(p->name), "%s", spec->name);
+	memcpy(p->public_key, spec->public_key, WIRE_KEY_LEN);
 	keys_fingerprint(p->fingerprint, p->public_key);
-	p->keepalive_s = cp->keepalive;
+	p->keepalive_s = spec->keepalive;
 	p->rekey_s = o->rekey_s;
 	p->wan_mtu = o->wan_mtu;
 	p->endpoint.sa.sa_family = AF_UNSPEC;
-	p->hs = handshake_new(id, p->public_key, psk);
+	p->conf_endpoint = spec->endpoint;
+	p->hs = handshake_new(id, p->public_key,
+			      spec->has_psk ? spec->psk : NULL);
 	if (!p->hs) {
 		log_warnx("peer '%s': public key '%s' is not usable", p->name,
 			  p->fingerprint);
@@ -37,7 +39,36 @@ int peer_init(struct peer *p, const struct handshake_identity *id,
 		p->hs = NULL;
 		return -1;
 	}
+	if (spec->endpoint.sa.sa_family != AF_UNSPEC)
+		peer_set_endpoint(p, &spec->endpoint, 0, now);
 	return 0;
+}
+
+bool peer_same_keys(const struct peer *p, const struct peer_spec *spec)
+{
+	static const uint8_t zero[WIRE_KEY_LEN];
+
+	return !sodium_memcmp(p->public_key, spec->public_key, WIRE_KEY_LEN) &&
+	       !sodium_memcmp(p->hs->psk, spec->has_psk ? spec->psk : zero,
+			      WIRE_KEY_LEN);
+}
+
+void peer_update(struct peer *p, const struct peer_spec *spec,
+		 const struct peer_opts *o, uint64_t now)
+{
+	p->keepalive_s = spec->keepalive;
+	p->rekey_s = o->rekey_s;
+	if (p->wan_mtu != o->wan_mtu) {
+		p->wan_mtu = o->wan_mtu;
+		if (p->endpoint.sa.sa_family != AF_UNSPEC)
+			pmtu_init(&p->pmtu, p->wan_mtu, p->pmtu.floor,
+				  p->pmtu.route);
+	}
+	if (spec->endpoint.sa.sa_family != AF_UNSPEC &&
+	    memcmp(&spec->endpoint, &p->conf_endpoint,
+		   sizeof(spec->endpoint)))
+		peer_set_endpoint(p, &spec->endpoint, 0, now);
+	p->conf_endpoint = spec->endpoint;
 }
 
 static bool addr_is_v6(const union pkt_addr *a)

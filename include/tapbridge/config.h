@@ -63,6 +63,8 @@ struct config {
 	int wan_mtu_line;
 	bool clamp_mss;
 	int clamp_mss_line;
+	char user[CONFIG_NAME_MAX];	/* the network process runs as */
+	int user_line;
 
 	struct config_peer *peers;	/* malloc'd array */
 	size_t npeers;

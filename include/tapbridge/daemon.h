@@ -18,14 +18,17 @@ enum daemon_mode {
 };
 
 /*
- * daemon_run(c, mode): run until told to stop.  Returns 0 after a clean
- * stop, -1 if setup failed (logged; nothing left behind).
+ * daemon_run(c, mode): run the configuration *c (heap-allocated) until
+ * told to stop.  A reload may replace it: *c is the one in force at the
+ * end, still the caller's to free.  Returns 0 after a clean stop, -1 if
+ * setup failed or the network process died (logged; nothing left behind).
  */
-int daemon_run(const struct config *c, enum daemon_mode mode);
+int daemon_run(struct config **c, enum daemon_mode mode);
 
 /*
  * daemon_check(c): what `tapbridge -t` does beyond parsing: load and check
- * every key file.  Returns 0, or -1 (each problem logged).
+ * every key file, resolve every endpoint, look the user up.  Returns 0, or
+ * -1 (each problem logged).
  */
 int daemon_check(const struct config *c);
 

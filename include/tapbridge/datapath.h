@@ -52,10 +52,29 @@ int datapath_tap_ready(struct datapath *dp);
  * Returns datagrams received (0 when drained), or -1 if the socket failed.
  */
 int datapath_udp_ready(struct datapath *dp);
+/*
+ * datapath_rx_buffer(dp, buf, len, gso_size, from): handle received bytes
+ * as if the socket had returned them: one datagram, or several of gso_size
+ * bytes back to back; buf is modified in place.  The seam for fuzzers and
+ * tests, which drive the whole receive path without a socket.
+ */
+void datapath_rx_buffer(struct datapath *dp, uint8_t *buf, size_t len,
+			size_t gso_size, const union pkt_addr *from);
+
 /* datapath_tick(dp): run every peer's timers; call a few times a second. */
 void datapath_tick(struct datapath *dp);
 /* datapath_start(dp): initiate towards every peer with a known endpoint. */
 void datapath_start(struct datapath *dp);
+
+/*
+ * datapath_reload(dp, specs, n, o, clamp_mss): make the peers those of
+ * specs.  A peer whose name, public key and preshared key are unchanged
+ * keeps its sessions, staged frames and counters (no frame lost); others
+ * are created; peers no longer named are wiped.  Returns 0, or -1 (logged)
+ * if memory failed, the old peers then untouched.
+ */
+int datapath_reload(struct datapath *dp, const struct peer_spec *specs,
+		    size_t n, const struct peer_opts *o, int clamp_mss);
 
 /* A read-only view of the data path's state, for status reports. */
 struct datapath_info {

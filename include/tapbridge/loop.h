@@ -27,7 +27,7 @@ void loop_del(struct loop *l, int fd);
 int loop_tick(struct loop *l, unsigned ms, void (*fn)(void *), void *cookie);
 
 /*
- * loop_signals(l, fn, cookie): block SIGTERM, SIGINT and SIGHUP and call
+ * loop_signals(l, fn, cookie): block SIGTERM, SIGINT, SIGHUP and SIGCHLD and call
  * fn(cookie, signo) from the loop when one arrives.  SIGPIPE is ignored.
  * Returns 0, or -1 (logged).
  */

@@ -46,6 +46,7 @@ struct peer {
 	struct handshake *hs;
 	struct session *previous, *current, *next;
 	union pkt_addr endpoint;	/* family AF_UNSPEC until known */
+	union pkt_addr conf_endpoint;	/* as configured; AF_UNSPEC = none */
 	unsigned keepalive_s;		/* 0 = off */
 	unsigned rekey_s;
 
@@ -71,6 +72,20 @@ struct peer {
 	struct peer_stats stats;
 };
 
+/*
+ * A peer as the configuration describes it once names are resolved and key
+ * files read: what the privileged process hands the network process.  It
+ * holds a preshared key: keep it in sodium_malloc memory and wipe it.
+ */
+struct peer_spec {
+	char name[CONFIG_NAME_MAX];
+	uint8_t public_key[WIRE_KEY_LEN];
+	uint8_t psk[WIRE_KEY_LEN];	/* zeros when has_psk is 0 */
+	uint8_t has_psk;
+	union pkt_addr endpoint;	/* AF_UNSPEC: none configured */
+	uint32_t keepalive;		/* seconds, 0 = off */
+};
+
 /* Settings every peer shares. */
 struct peer_opts {
 	unsigned rekey_s;		/* 'rekey-interval' */
@@ -79,12 +94,25 @@ struct peer_opts {
 };
 
 /*
- * peer_init(p, id, cp, psk, o): set up p from its config; psk may be NULL.
- * Returns 0, or -1 (logged) if the public key is unusable or memory fails.
+ * peer_init(p, id, spec, o, now): set up p from its spec, endpoint
+ * included.  Returns 0, or -1 (logged) if the public key is unusable or
+ * memory fails.
  */
 int peer_init(struct peer *p, const struct handshake_identity *id,
-	      const struct config_peer *cp, const uint8_t *psk,
-	      const struct peer_opts *o);
+	      const struct peer_spec *spec, const struct peer_opts *o,
+	      uint64_t now);
+
+/*
+ * peer_update(p, spec, o, now): apply a reloaded spec with the same name,
+ * public key and preshared key to a running peer, keeping its sessions:
+ * keepalive, rekey interval, path MTU setting, and the endpoint if the
+ * configured one changed.
+ */
+void peer_update(struct peer *p, const struct peer_spec *spec,
+		 const struct peer_opts *o, uint64_t now);
+
+/* peer_same_keys(p, spec): spec names p's public and preshared keys. */
+bool peer_same_keys(const struct peer *p, const struct peer_spec *spec);
 
 /*
  * peer_set_endpoint(p, addr, route_mtu, now): p is now reached at addr,

@@ -205,6 +205,7 @@ Test(config, defaults_come_from_config_init)
 	cr_expect_eq(c.rekey_interval_line, 0);
 	cr_expect_eq(c.wan_mtu, 0, "wan-mtu defaults to discovery");
 	cr_expect(c.clamp_mss, "clamp-mss defaults to yes");
+	cr_expect_str_eq(c.user, "tapbridge");
 	cr_assert_eq(c.npeers, 1);
 	cr_expect_eq(c.peers[0].keepalive, 0);
 	cr_expect_eq(c.peers[0].keepalive_line, 0);
@@ -303,6 +304,9 @@ static const struct {
 	ROW("wan-mtu discover\n" HEAD PEER_A,
 	    ":1: 'wan-mtu' must be 'auto' or between 576 and 9000, "
 	    "got 'discover'"),
+	ROW("user root;\n" HEAD PEER_A,
+	    ":1: 'user' must be a user name of 1 to 31 letters, digits, "
+	    "'_', '.' or '-', got 'root;'"),
 	ROW("clamp-mss maybe\n" HEAD PEER_A,
 	    ":1: 'clamp-mss' must be 'yes' or 'no', got 'maybe'"),
 	/* interface names */
