@@ -105,7 +105,9 @@ bench: $(BIN)
 # The service files name the daemon and the configuration directory by
 # their default paths; installing rewrites them to SBINDIR and SYSCONFDIR.
 SERVICE_SED := sed -e 's|/usr/local/sbin/tapbridge|$(SBINDIR)/tapbridge|g' \
-	-e 's|/etc/\(tapbridge\|default/tapbridge\|init.d/tapbridge\)|$(SYSCONFDIR)/\1|g'
+	-e 's|/etc/tapbridge|$(SYSCONFDIR)/tapbridge|g' \
+	-e 's|/etc/default/tapbridge|$(SYSCONFDIR)/default/tapbridge|g' \
+	-e 's|/etc/init\.d/tapbridge|$(SYSCONFDIR)/init.d/tapbridge|g'
 CONF_DIR     = $(DESTDIR)$(SYSCONFDIR)/tapbridge
 
 install: $(BIN)

@@ -18,11 +18,12 @@
 #                      from Debian first when missing
 #   BENCH_RUNS         runs per tunnel; each number is the median (default 3)
 #   BENCH_SECONDS      length of each TCP run (default 5)
-#   BENCH_UDP_SECONDS  length of each UDP search step (default 3, at most
+#   BENCH_UDP_SECONDS  length of each UDP search step (default 2, at most
 #                      BENCH_SECONDS)
 #   BENCH_UDP_BISECT   bisection steps of the UDP search (default 5)
 #   BENCH_PINGS        pings per RTT sample, 50 ms apart (default 50)
 #   BENCH_TUNNELS      the kinds to run (default: all), e.g. "tapbridge vxlan"
+#   BENCH_KEEP=1       keep the per-kind logs and results (path printed)
 set -uo pipefail
 
 BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
@@ -38,13 +39,14 @@ BENCH_HERE=$BENCH_HERE/bench
 
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SECONDS=${BENCH_SECONDS:-5}
-BENCH_UDP_SECONDS=${BENCH_UDP_SECONDS:-3}
+BENCH_UDP_SECONDS=${BENCH_UDP_SECONDS:-2}
 BENCH_UDP_BISECT=${BENCH_UDP_BISECT:-5}
 BENCH_PINGS=${BENCH_PINGS:-50}
 BENCH_TUNNELS=${BENCH_TUNNELS:-tapbridge openvpn tinc fastd vxlan}
 PEERS=${PEERS:-0}
 BENCH_TMP=
 BENCH_HEAD=
+BENCH_CHILD=
 
 bench_die()
 {
@@ -96,10 +98,15 @@ bench_cpu_model()
 
 bench_header()
 {
-	local k v
+	local k v load
 	echo "tapbridge benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	load=$(cut -d' ' -f1 /proc/loadavg)
 	echo "  machine : $(bench_cpu_model), $(nproc) cores, kernel $(uname -r)," \
 		"load $(cut -d' ' -f1-3 /proc/loadavg) at start"
+	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+		echo "  WARNING : the machine was busy before the bench started" \
+			"(load $load on $(nproc) cores): expect low, noisy numbers"
+	fi
 	echo "  lab     : scripts/lab.sh namespaces, WAN veth MTU 1500," \
 		"traffic hostA -> hostB"
 	echo "  method  : median of $BENCH_RUNS run(s); TCP iperf3 -t $BENCH_SECONDS;" \
@@ -132,6 +139,9 @@ bench_one()
 	bench_say "bringing $kind up"
 	bench_tunnel_up "$kind"
 	BENCH_PIDS=$(bench_gw_pids | tr '\n' ' ')
+	echo "tunnel processes:"
+	# shellcheck disable=SC2086
+	[ -z "$BENCH_PIDS" ] || ps -o pid,nlwp,args -p ${BENCH_PIDS// /,}
 	BENCH_UDP_RATE=0
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		bench_tcp "$r" 1
@@ -161,9 +171,27 @@ bench_one()
 	lab_down
 }
 
+# bench_abort STATUS: on SIGINT or SIGTERM, stop the running kind's subshell
+# (its EXIT trap tears its lab down; bounded by lab_down's own limits) and
+# exit with STATUS.
+bench_abort()
+{
+	if [ -n "$BENCH_CHILD" ] && lab_pid_alive "$BENCH_CHILD"; then
+		echo "bench: interrupted; tearing the lab down" >&2
+		kill -TERM "$BENCH_CHILD" 2>/dev/null
+		wait "$BENCH_CHILD" 2>/dev/null
+	fi
+	exit "$1"
+}
+
 bench_cleanup()
 {
-	[ -z "$BENCH_TMP" ] || rm -rf "$BENCH_TMP"
+	[ -n "$BENCH_TMP" ] && [ -d "$BENCH_TMP" ] || return 0
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: logs and results kept in $BENCH_TMP" >&2
+	else
+		rm -rf "$BENCH_TMP"
+	fi
 }
 
 bench_main()
@@ -185,8 +213,8 @@ bench_main()
 	BENCH_TMP=$(mktemp -d /tmp/tbbench.XXXXXX) ||
 		bench_die "cannot create a temporary directory"
 	trap bench_cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	trap 'bench_abort 130' INT
+	trap 'bench_abort 143' TERM
 	exec 3>&1
 	BENCH_HEAD=$(bench_header)
 	printf '%s\n\n' "$BENCH_HEAD"
@@ -201,12 +229,13 @@ bench_main()
 		fi
 		echo "==> $kind"
 		t0=$SECONDS
-		(bench_one "$kind") >"$BENCH_TMP/$kind.log" 2>&1
+		# In the background so that a signal reaches bench_abort at once.
+		(bench_one "$kind") >"$BENCH_TMP/$kind.log" 2>&1 &
+		BENCH_CHILD=$!
+		wait "$BENCH_CHILD"
 		rc=$?
+		BENCH_CHILD=
 		echo "    ($((SECONDS - t0)) s)"
-		case $rc in
-		130 | 143) exit "$rc" ;;
-		esac
 		if [ "$rc" -ne 0 ] && ! grep -q '^status ' "$out"; then
 			why=$(sed -n 's/^FAIL: //p' "$BENCH_TMP/$kind.log" | tail -n 1)
 			echo "status failed" >>"$out"
@@ -242,7 +271,8 @@ bench_legend()
 
 	TCP x1, x4: iperf3 TCP throughput with 1 and 4 streams, at the receiver.
 	UDP 1400: highest rate of 1400-byte UDP datagrams received with under 1%
-	  loss (search: steps x2 then bisection); ">": iperf3's sender was the limit.
+	  loss (steps x2 or x1.25 until the loss crosses 1%, then bisection);
+	  ">": iperf3's sender was the limit.
 	RTT: median ping round trip hostA -> hostB through the tunnel; +RTT: the
 	  same minus the median over a plain veth wire between the two gateways
 	  (same lab, no tunnel: ${base:-?} ms).

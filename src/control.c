@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@ struct control {
 	int fd;
 	struct sockaddr_un sun;
 };
+
+static void prometheus(const struct datapath_info *info, FILE *out);
 
 static int fill_sun(struct sockaddr_un *sun, const char *path)
 {
@@ -177,6 +180,8 @@ void control_serve(struct control *c, struct datapath *dp)
 		control_format(&info, f, CONTROL_TEXT);
 	else if (!strcmp(req, "status json"))
 		control_format(&info, f, CONTROL_JSON);
+	else if (!strcmp(req, "status prometheus"))
+		prometheus(&info, f);
 	else
 		fprintf(f, "error: unknown request\n");
 	fclose(f);
@@ -186,12 +191,32 @@ out:
 	close(fd);
 }
 
+/* The whole answer of the daemon on fd, into *buf (malloc'd, NUL-ended). */
+static int read_answer(int fd, char **buf, size_t *len)
+{
+	char chunk[4096];
+	ssize_t n;
+	FILE *f;
+
+	f = open_memstream(buf, len);
+	if (!f)
+		return -1;
+	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
+		fwrite(chunk, 1, (size_t)n, f);
+	if (fclose(f) != 0 || n < 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int control_query(const char *path, const char *request, FILE *out)
 {
 	struct sockaddr_un sun;
-	char buf[4096];
-	ssize_t n;
-	int fd;
+	char req[CONTROL_REQ_MAX + 2], *ans = NULL;
+	size_t len = 0;
+	int fd, rc = -1;
 
 	if (fill_sun(&sun, path) < 0)
 		return -1;
@@ -203,19 +228,28 @@ int control_query(const char *path, const char *request, FILE *out)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		log_warn("cannot connect to control socket '%s' (is tapbridge "
 			 "running with this configuration?)", path);
-		close(fd);
-		return -1;
+		goto out_close;
 	}
-	snprintf(buf, sizeof(buf), "%s\n", request);
-	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) < 0) {
+	snprintf(req, sizeof(req), "%s\n", request);
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
+	    read_answer(fd, &ans, &len) < 0) {
 		log_warn("control socket '%s'", path);
-		close(fd);
-		return -1;
+		goto out_close;
 	}
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
-		fwrite(buf, 1, (size_t)n, out);
+	if (len == 0) {
+		log_warnx("control socket '%s': no answer from the daemon", path);
+	} else if (!strncmp(ans, "error: ", 7)) {
+		log_warnx("control socket '%s': request '%s' refused (a daemon "
+			  "older than this command?): %.*s", path, request,
+			  (int)strcspn(ans + 7, "\n"), ans + 7);
+	} else {
+		fwrite(ans, 1, len, out);
+		rc = 0;
+	}
+	free(ans);
+out_close:
 	close(fd);
-	return 0;
+	return rc;
 }
 
 /* ---- reports ---- */
@@ -401,4 +435,218 @@ void control_format(const struct datapath_info *info, FILE *out,
 		peer_json(out, &info->peers[i], info->now_ms);
 	}
 	fprintf(out, "]}\n");
+}
+
+/* ---- Prometheus text exposition format (version 0.0.4) ---- */
+
+/*
+ * Every sample is an integer; a gauge without a value (no handshake yet,
+ * no session) is left out rather than given NaN, so that sums and
+ * comparisons never meet NaN; tapbridge_peer_session_up says which.
+ * Samples of one family stay together, as the format requires.
+ */
+
+/* A label value in quotes: backslash, double quote and newline escaped. */
+static void prom_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void prom_head(FILE *out, const char *name, const char *type,
+		      const char *help)
+{
+	fprintf(out, "# HELP tapbridge_%s %s\n# TYPE tapbridge_%s %s\n",
+		name, help, name, type);
+}
+
+/* One sample of a per-peer family; reason may be NULL. */
+static void prom_peer(FILE *out, const char *name, const struct peer *p,
+		      const char *reason, uint64_t v)
+{
+	fprintf(out, "tapbridge_%s{peer=", name);
+	prom_str(out, p->name);
+	if (reason)
+		fprintf(out, ",reason=\"%s\"", reason);
+	fprintf(out, "} %" PRIu64 "\n", v);
+}
+
+/* Per-peer counters, straight from struct peer_stats. */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} prom_counters[] = {
+#define C(name, field, help) { name, help, offsetof(struct peer_stats, field) }
+	C("peer_handshakes_total", handshakes, "Handshakes completed."),
+	C("peer_received_frames_total", rx_frames,
+	  "Frames received from the peer and written to the TAP device."),
+	C("peer_received_bytes_total", rx_bytes,
+	  "Bytes of the frames received from the peer."),
+	C("peer_sent_frames_total", tx_frames, "Frames sent to the peer."),
+	C("peer_sent_bytes_total", tx_bytes,
+	  "Bytes of the frames sent to the peer."),
+	C("peer_unsent_frames_total", tx_dropped,
+	  "Frames not sent: no endpoint known, or too many held while no "
+	  "session."),
+	C("peer_fragmented_frames_total", tx_fragmented,
+	  "Frames sent in fragments inside the tunnel."),
+	C("peer_reassembled_frames_total", rx_reassembled,
+	  "Frames reassembled from fragments."),
+	C("peer_mss_clamped_total", mss_clamped,
+	  "TCP SYNs whose MSS was lowered."),
+#undef C
+};
+
+/* Per-peer gauges: get() sets *v and returns 0, or -1 for no value. */
+static int session_up(const struct peer *p, uint64_t now, uint64_t *v)
+{
+	*v = p->current != NULL;
+	return 0;
+}
+
+static int handshake_age(const struct peer *p, uint64_t now, uint64_t *v)
+{
+	*v = (now - p->hs_done_ms) / 1000;
+	return p->hs_done_ms ? 0 : -1;
+}
+
+static int session_age(const struct peer *p, uint64_t now, uint64_t *v)
+{
+	*v = p->current ? (now - p->current->birth_ms) / 1000 : 0;
+	return p->current ? 0 : -1;
+}
+
+static int path_mtu(const struct peer *p, uint64_t now, uint64_t *v)
+{
+	*v = p->pmtu.mtu;
+	return 0;
+}
+
+static const struct {
+	const char *name, *help;
+	int (*get)(const struct peer *p, uint64_t now, uint64_t *v);
+} prom_gauges[] = {
+	{ "peer_session_up", "1 while the peer has a current session, "
+	  "else 0.", session_up },
+	{ "peer_last_handshake_age_seconds", "Seconds since the latest "
+	  "completed handshake; absent before the first.", handshake_age },
+	{ "peer_session_age_seconds", "Age of the current session in "
+	  "seconds; absent without one.", session_age },
+	{ "peer_path_mtu_bytes", "Path MTU towards the peer in use.",
+	  path_mtu },
+};
+
+static void prom_peer_info(FILE *out, const struct datapath_info *info)
+{
+	char a[LOG_ADDR_LEN], key[KEYS_B64_LEN];
+	const struct peer *p;
+	size_t i;
+
+	prom_head(out, "peer_info", "gauge", "Always 1; the labels name the "
+		  "peer, its public key and its endpoint (empty while "
+		  "unknown).");
+	for (i = 0; i < info->npeers; i++) {
+		p = &info->peers[i];
+		keys_to_base64(key, p->public_key);
+		a[0] = '\0';
+		if (p->endpoint.sa.sa_family != AF_UNSPEC)
+			log_addr(&p->endpoint.sa, a, sizeof(a));
+		fputs("tapbridge_peer_info{peer=", out);
+		prom_str(out, p->name);
+		fprintf(out, ",public_key=\"%s\",endpoint=", key);
+		prom_str(out, a);
+		fputs("} 1\n", out);
+	}
+}
+
+static void prom_peers(FILE *out, const struct datapath_info *info)
+{
+	const struct peer *p;
+	size_t i, j, k;
+	uint64_t v;
+
+	prom_peer_info(out, info);
+	for (j = 0; j < NELEM(prom_gauges); j++) {
+		prom_head(out, prom_gauges[j].name, "gauge",
+			  prom_gauges[j].help);
+		for (i = 0; i < info->npeers; i++)
+			if (prom_gauges[j].get(&info->peers[i], info->now_ms,
+					       &v) == 0)
+				prom_peer(out, prom_gauges[j].name,
+					  &info->peers[i], NULL, v);
+	}
+	for (j = 0; j < NELEM(prom_counters); j++) {
+		prom_head(out, prom_counters[j].name, "counter",
+			  prom_counters[j].help);
+		for (i = 0; i < info->npeers; i++) {
+			p = &info->peers[i];
+			memcpy(&v, (const char *)&p->stats +
+			       prom_counters[j].off, sizeof(v));
+			prom_peer(out, prom_counters[j].name, p, NULL, v);
+		}
+	}
+	prom_head(out, "peer_dropped_datagrams_total", "counter",
+		  "Datagrams from the peer dropped, by reason.");
+	for (i = 0; i < info->npeers; i++)
+		for (k = 0; k < NELEM(peer_drops); k++)
+			prom_peer(out, "peer_dropped_datagrams_total",
+				  &info->peers[i], rx_verdict_name(peer_drops[k]),
+				  info->peers[i].stats.drops[peer_drops[k]]);
+	prom_head(out, "peer_dropped_fragments_total", "counter",
+		  "Fragments from the peer dropped, by reason.");
+	for (i = 0; i < info->npeers; i++)
+		for (k = 0; k < FRAME_DROP_MAX; k++)
+			prom_peer(out, "peer_dropped_fragments_total",
+				  &info->peers[i], frame_drop_name(k),
+				  frame_reasm_drops(info->peers[i].reasm)[k]);
+}
+
+static void prom_counter(FILE *out, const char *name, const char *help,
+			 uint64_t v)
+{
+	prom_head(out, name, "counter", help);
+	fprintf(out, "tapbridge_%s %" PRIu64 "\n", name, v);
+}
+
+static void prometheus(const struct datapath_info *info, FILE *out)
+{
+	char a[LOG_ADDR_LEN];
+	size_t k;
+
+	prom_head(out, "info", "gauge", "Always 1; the labels name the TAP "
+		  "device, the bridge and the listening address.");
+	fputs("tapbridge_info{interface=", out);
+	prom_str(out, info->interface);
+	fputs(",bridge=", out);
+	prom_str(out, info->bridge);
+	fputs(",listen=", out);
+	prom_str(out, log_addr(&info->listen->sa, a, sizeof(a)));
+	fputs("} 1\n", out);
+	prom_head(out, "dropped_datagrams_total", "counter", "Datagrams "
+		  "dropped before a peer was identified, by reason.");
+	for (k = 0; k < NELEM(global_drops); k++)
+		fprintf(out, "tapbridge_dropped_datagrams_total{reason=\"%s\"} "
+			"%" PRIu64 "\n", rx_verdict_name(global_drops[k]),
+			info->drops[global_drops[k]]);
+	prom_counter(out, "tap_write_errors_total", "Frames the TAP device "
+		     "refused.", info->tap_write_errors);
+	prom_counter(out, "tap_bad_frames_total", "Frames from the TAP "
+		     "device whose offload metadata could not be honoured.",
+		     info->tap_bad_frames);
+	prom_counter(out, "coalesced_frames_total", "Received TCP segments "
+		     "written to the TAP device inside super-frames.",
+		     info->gro->merged);
+	prom_counter(out, "coalesced_super_frames_total", "Super-frames written to "
+		     "the TAP device.", info->gro->supers);
+	prom_counter(out, "uncoalesced_frames_total", "Received frames "
+		     "written to the TAP device singly.", info->gro->passed);
+	prom_peers(out, info);
 }

@@ -140,6 +140,7 @@ bench_udp_try()
 		-w 2M || return 1
 	res=$("$BENCH_PY" "$BENCH_HERE/report.py" udp "$out") || return 1
 	read -r U_SENT U_RECV U_LOSS <<<"$res"
+	echo "udp step ${1}M: sent $U_SENT received $U_RECV Mbit/s, loss $U_LOSS%"
 }
 
 # bench_udp RUN START STEP: the highest rate of 1400-byte UDP datagrams
