@@ -505,9 +505,17 @@ static int priv_main(struct daemon *d)
 	if (loop_run(d->loop) < 0)
 		return -1;
 	priv_reap(d);
-	if (!d->stopping && !(WIFEXITED(d->child_status) &&
-			      WEXITSTATUS(d->child_status) == 0))
+	/* A network process that failed, even while stopping, is reported. */
+	if (!(WIFEXITED(d->child_status) && WEXITSTATUS(d->child_status) == 0)) {
+		if (d->stopping)
+			log_warnx("network process failed while stopping "
+				  "(%s %d)", WIFSIGNALED(d->child_status) ?
+				  "signal" : "status",
+				  WIFSIGNALED(d->child_status) ?
+				  WTERMSIG(d->child_status) :
+				  WEXITSTATUS(d->child_status));
 		return -1;
+	}
 	return 0;
 }
 
