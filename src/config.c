@@ -343,18 +343,30 @@ static void do_clamp_mss(struct parser *p, const char *kw, const char *val)
 		perr(p, "'%s' must be 'yes' or 'no', got '%s'", kw, show(val));
 }
 
-static void do_user(struct parser *p, const char *kw, const char *val)
+static void do_name(struct parser *p, const char *kw, const char *val,
+		    char *dst)
 {
 	size_t n = strlen(val);
 
 	if (n == 0 || n >= CONFIG_NAME_MAX ||
 	    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		   "0123456789_.-") != n || val[0] == '-')
-		perr(p, "'%s' must be a user name of 1 to %d letters, digits, "
+		perr(p, "'%s' must be a name of 1 to %d letters, digits, "
 		     "'_', '.' or '-', got '%s'", kw, CONFIG_NAME_MAX - 1,
 		     show(val));
 	else
-		copy(p->c->user, sizeof(p->c->user), val);
+		copy(dst, CONFIG_NAME_MAX, val);
+}
+
+static void do_user(struct parser *p, const char *kw, const char *val)
+{
+	do_name(p, kw, val, p->c->user);
+}
+
+static void do_control_group(struct parser *p, const char *kw,
+			     const char *val)
+{
+	do_name(p, kw, val, p->c->control_group);
 }
 
 static void do_keepalive(struct parser *p, const char *kw, const char *val)
@@ -423,6 +435,8 @@ static void do_public_key(struct parser *p, const char *kw, const char *val)
 static const struct directive directives[] = {
 	{ "bridge", do_bridge, CTX_GLOBAL, false, AT(bridge_line) },
 	{ "clamp-mss", do_clamp_mss, CTX_GLOBAL, false, AT(clamp_mss_line) },
+	{ "control-group", do_control_group, CTX_GLOBAL, false,
+	  AT(control_group_line) },
 	{ "control-socket", do_control_socket, CTX_GLOBAL, false,
 	  AT(control_socket_line) },
 	{ "endpoint", do_endpoint, CTX_PEER, false, PAT(endpoint.line) },

@@ -10,12 +10,14 @@
  * SIGTERM stops the child and undoes the setup.
  */
 #include <errno.h>
+#include <grp.h>
 #include <linux/if_tun.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -561,6 +563,27 @@ static int write_pidfile(struct daemon *d)
 	return 0;
 }
 
+/* 'control-group': members may ask for status too (mode 0660). */
+static int control_allow_group(const struct config *c)
+{
+	struct group *gr;
+
+	if (!c->control_group[0])
+		return 0;
+	gr = getgrnam(c->control_group);
+	if (!gr) {
+		log_warnx("%s:%d: group '%s' does not exist", c->file,
+			  c->control_group_line, c->control_group);
+		return -1;
+	}
+	if (chown(c->control_socket, (uid_t)-1, gr->gr_gid) < 0 ||
+	    chmod(c->control_socket, 0660) < 0) {
+		log_warn("control socket '%s'", c->control_socket);
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything up to the fork, in the order teardown undoes it. */
 static int setup(struct daemon *d)
 {
@@ -581,7 +604,8 @@ static int setup(struct daemon *d)
 	    specs_make(c, &d->udp, &d->specs) < 0)
 		return -1;
 	d->control = control_open(c->control_socket);
-	if (!d->control || sandbox_root(SANDBOX_ROOT) < 0)
+	if (!d->control || control_allow_group(c) < 0 ||
+	    sandbox_root(SANDBOX_ROOT) < 0)
 		return -1;
 	d->tap_fd = tap_open(c->interface, &created);
 	if (d->tap_fd < 0)

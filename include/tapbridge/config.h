@@ -65,6 +65,8 @@ struct config {
 	int clamp_mss_line;
 	char user[CONFIG_NAME_MAX];	/* the network process runs as */
 	int user_line;
+	char control_group[CONFIG_NAME_MAX];	/* "" = root only */
+	int control_group_line;
 
 	struct config_peer *peers;	/* malloc'd array */
 	size_t npeers;

@@ -305,8 +305,10 @@ static const struct {
 	    ":1: 'wan-mtu' must be 'auto' or between 576 and 9000, "
 	    "got 'discover'"),
 	ROW("user root;\n" HEAD PEER_A,
-	    ":1: 'user' must be a user name of 1 to 31 letters, digits, "
+	    ":1: 'user' must be a name of 1 to 31 letters, digits, "
 	    "'_', '.' or '-', got 'root;'"),
+	ROW("control-group a b\n" HEAD PEER_A,
+	    ":1: 'control-group' takes one value"),
 	ROW("clamp-mss maybe\n" HEAD PEER_A,
 	    ":1: 'clamp-mss' must be 'yes' or 'no', got 'maybe'"),
 	/* interface names */
