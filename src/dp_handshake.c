@@ -80,8 +80,13 @@ static void respond(struct datapath *dp, struct peer *peer,
 	memcpy(peer->hs->last_timestamp, hp->timestamp, WIRE_TIMESTAMP_LEN);
 	peer->hs_consumed_ms = dp->now;
 	s->birth_ms = dp->now;
-	peer->last_rx_ms = dp->now;
-	dp_roam(dp, peer, from);
+	/*
+	 * Answer where the initiation came from, but do not move the peer's
+	 * endpoint: an initiation that never reached us can be replayed
+	 * later from anywhere and still look fresh.  The endpoint follows
+	 * the first data message on the new session (key confirmation),
+	 * which no replay can produce.
+	 */
 	peer_install(peer, s, dp->now);
 	if (udp_send(dp->udp, msg, sizeof(msg), from) == 0)
 		peer->last_tx_ms = dp->now;
