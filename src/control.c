@@ -197,15 +197,18 @@ static int read_answer(int fd, char **buf, size_t *len)
 	char chunk[4096];
 	ssize_t n;
 	FILE *f;
+	int err;
 
 	f = open_memstream(buf, len);
 	if (!f)
 		return -1;
 	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
 		fwrite(chunk, 1, (size_t)n, f);
+	err = errno;
 	if (fclose(f) != 0 || n < 0) {
 		free(*buf);
 		*buf = NULL;
+		errno = n < 0 ? err : errno;
 		return -1;
 	}
 	return 0;
@@ -237,7 +240,8 @@ int control_query(const char *path, const char *request, FILE *out)
 		goto out_close;
 	}
 	if (len == 0) {
-		log_warnx("control socket '%s': no answer from the daemon", path);
+		log_warnx("control socket '%s': no answer from the daemon",
+			  path);
 	} else if (!strncmp(ans, "error: ", 7)) {
 		log_warnx("control socket '%s': request '%s' refused (a daemon "
 			  "older than this command?): %.*s", path, request,
@@ -595,18 +599,22 @@ static void prom_peers(FILE *out, const struct datapath_info *info)
 	}
 	prom_head(out, "peer_dropped_datagrams_total", "counter",
 		  "Datagrams from the peer dropped, by reason.");
-	for (i = 0; i < info->npeers; i++)
+	for (i = 0; i < info->npeers; i++) {
+		p = &info->peers[i];
 		for (k = 0; k < NELEM(peer_drops); k++)
-			prom_peer(out, "peer_dropped_datagrams_total",
-				  &info->peers[i], rx_verdict_name(peer_drops[k]),
-				  info->peers[i].stats.drops[peer_drops[k]]);
+			prom_peer(out, "peer_dropped_datagrams_total", p,
+				  rx_verdict_name(peer_drops[k]),
+				  p->stats.drops[peer_drops[k]]);
+	}
 	prom_head(out, "peer_dropped_fragments_total", "counter",
 		  "Fragments from the peer dropped, by reason.");
-	for (i = 0; i < info->npeers; i++)
+	for (i = 0; i < info->npeers; i++) {
+		p = &info->peers[i];
 		for (k = 0; k < FRAME_DROP_MAX; k++)
-			prom_peer(out, "peer_dropped_fragments_total",
-				  &info->peers[i], frame_drop_name(k),
-				  frame_reasm_drops(info->peers[i].reasm)[k]);
+			prom_peer(out, "peer_dropped_fragments_total", p,
+				  frame_drop_name(k),
+				  frame_reasm_drops(p->reasm)[k]);
+	}
 }
 
 static void prom_counter(FILE *out, const char *name, const char *help,
@@ -644,8 +652,8 @@ static void prometheus(const struct datapath_info *info, FILE *out)
 	prom_counter(out, "coalesced_frames_total", "Received TCP segments "
 		     "written to the TAP device inside super-frames.",
 		     info->gro->merged);
-	prom_counter(out, "coalesced_super_frames_total", "Super-frames written to "
-		     "the TAP device.", info->gro->supers);
+	prom_counter(out, "coalesced_super_frames_total", "Super-frames "
+		     "written to the TAP device.", info->gro->supers);
 	prom_counter(out, "uncoalesced_frames_total", "Received frames "
 		     "written to the TAP device singly.", info->gro->passed);
 	prom_peers(out, info);

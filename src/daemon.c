@@ -10,6 +10,7 @@
  * SIGTERM stops the child and undoes the setup.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/if_tun.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,6 +145,21 @@ static void peer_opts_of(const struct config *c, struct peer_opts *o)
 }
 
 /* ---- the network process ---- */
+
+static int log_ipc = -1;
+
+/* Syslog lines of the network process go to the parent; never blocks. */
+static void net_log_sink(int pri, const char *line)
+{
+	uint8_t body[1 + PRIV_LOG_MAX];
+	size_t n = strlen(line);
+
+	if (n > PRIV_LOG_MAX)
+		n = PRIV_LOG_MAX;
+	body[0] = (uint8_t)pri;
+	memcpy(body + 1, line, n);
+	priv_send(log_ipc, PRIV_LOG, body, 1 + n);
+}
 
 static void net_on_tap(void *cookie)
 {
@@ -315,6 +332,9 @@ static void net_main(struct daemon *d)
 	int rc = 1;
 
 	log_procname("net");
+	log_ipc = d->ipc;
+	fcntl(d->ipc, F_SETFL, O_NONBLOCK);	/* a full pipe drops a log line */
+	log_set_sink(net_log_sink);
 	if (net_setup(d) < 0)
 		goto out;
 	if (sandbox_enter(SANDBOX_ROOT, d->uid, d->gid) < 0)
@@ -405,17 +425,39 @@ out:
 	}
 }
 
+/* A log line from the network process: trusted for nothing, printable
+ * ASCII only, logged with a priority it may choose among the usual. */
+static void priv_log_line(const uint8_t *body, size_t len)
+{
+	char line[PRIV_LOG_MAX + 1];
+	size_t i;
+	int pri = body[0];
+
+	for (i = 1; i < len; i++)
+		line[i - 1] = body[i] >= 0x20 && body[i] < 0x7f ?
+			(char)body[i] : '?';
+	line[len - 1] = '\0';
+	if (pri != LOG_CRIT && pri != LOG_WARNING && pri != LOG_INFO &&
+	    pri != LOG_DEBUG)
+		pri = LOG_WARNING;
+	log_line(pri, line);
+}
+
 static void priv_on_ipc(void *cookie)
 {
 	struct daemon *d = cookie;
 	enum priv_type type;
-	uint8_t body[8];
+	uint8_t body[1 + PRIV_LOG_MAX];
 	size_t len;
 	int rc;
 
 	rc = priv_recv(d->ipc, &type, body, sizeof(body), &len);
 	if (rc == 0)
 		return;		/* EOF: SIGCHLD tells us the rest */
+	if (rc > 0 && type == PRIV_LOG) {
+		priv_log_line(body, len);
+		return;
+	}
 	if (rc < 0 || (type != PRIV_READY && type != PRIV_RELOAD_DONE)) {
 		log_warnx("network process sent a malformed message; "
 			  "stopping it");

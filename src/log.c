@@ -16,6 +16,20 @@
 static enum log_dest dest = LOG_TO_STDERR;
 static int verbosity;
 static const char *procname;
+static void (*sink)(int, const char *);
+
+void log_set_sink(void (*fn)(int pri, const char *line))
+{
+	sink = fn;
+}
+
+void log_line(int pri, const char *line)
+{
+	if (dest == LOG_TO_SYSLOG)
+		syslog(pri, "%s", line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
 
 void log_init(enum log_dest d, int v, const char *ident)
 {
@@ -40,6 +54,15 @@ static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (dest == LOG_TO_SYSLOG && sink) {
+		char line[1200];
+
+		snprintf(line, sizeof(line), "%s%s%s%s%s",
+			 procname ? procname : "", procname ? ": " : "", msg,
+			 suffix ? ": " : "", suffix ? suffix : "");
+		sink(pri, line);
+		return;
+	}
 	if (dest == LOG_TO_SYSLOG) {
 		if (procname)
 			syslog(pri, "%s: %s%s%s", procname, msg,

@@ -29,6 +29,8 @@ long priv_body_len(enum priv_type type)
 		return sizeof(struct peer_spec);
 	case PRIV_RELOAD_DONE:
 		return 1;
+	case PRIV_LOG:
+		return 1 + PRIV_LOG_MAX;	/* at most: see priv_recv */
 	}
 	return -1;
 }
@@ -66,6 +68,9 @@ int priv_recv(int fd, enum priv_type *type, void *body, size_t max,
 		goto out;
 	*type = (enum priv_type)buf[0];
 	want = priv_body_len(*type);
+	/* A log line is the one message of variable length. */
+	if (*type == PRIV_LOG && n - 4 >= 2 && n - 4 <= want)
+		want = n - 4;
 	if (want < 0 || (size_t)want > max || n - 4 != want)
 		goto out;
 	memcpy(body, buf + 4, (size_t)want);

@@ -22,6 +22,16 @@ enum log_dest {
 void log_init(enum log_dest dest, int verbosity, const char *ident);
 /* log_procname(name): tag following lines with the process role. */
 void log_procname(const char *name);
+
+/*
+ * log_set_sink(sink): hand every line meant for syslog to sink(pri, line)
+ * instead (NULL: back to syslog).  The sandboxed network process, which
+ * cannot reach the syslog socket, passes its lines to the parent this way.
+ */
+void log_set_sink(void (*sink)(int pri, const char *line));
+
+/* log_line(pri, line): log a line as it is (the parent, for the child). */
+void log_line(int pri, const char *line);
 int log_verbosity(void);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -24,7 +24,10 @@ enum priv_type {
 	PRIV_PEER,		/* parent -> net: struct peer_spec */
 	PRIV_RELOAD_END,	/* parent -> net: apply */
 	PRIV_RELOAD_DONE,	/* net -> parent: uint8_t ok */
+	PRIV_LOG,		/* net -> parent: priority(1) line(1..PRIV_LOG_MAX) */
 };
+
+#define PRIV_LOG_MAX 480
 
 #define PRIV_MAX_PEERS 1024
 

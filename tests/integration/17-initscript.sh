@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# 17-initscript: etc/init.d/tapbridge runs gwA's real daemon in the lab:
+# start -> status running (0) and hostA reaches hostB; reload -> same PID,
+# still running; restart -> a new PID; stop -> status stopped (3) and the
+# LAN port released; start with a broken configuration fails, prints the
+# file:line error and starts nothing.  The script gets the lab's files
+# through its environment (never /etc); its pidfile is the one the daemon
+# writes next to its control socket.
+set -uo pipefail
+. "$(dirname "$0")/../../scripts/lab.sh"
+lab_require_root
+lab_require_tapbridge
+
+INITD=$LAB_ROOT/etc/init.d/tapbridge
+PIDFILE_A=
+npeers=
+
+# initd ACTION [CONFIG]: run the init script for gwA inside its namespace;
+# output in $LAB_DIR/initd.out, exit status returned.
+initd()
+{
+	local conf=${2:-$LAB_DIR/gwA.conf}
+	echo "---- initd $1 $(date +%T.%N) ----" >>"$LAB_DIR/gwA.log"
+	lab_in gwA env TAPBRIDGE_DEFAULTS=/dev/null DAEMON="$TAPBRIDGE" \
+		CONFIG="$conf" START_WAIT=10 STOP_WAIT=10 \
+		timeout 40 sh "$INITD" "$1" >"$LAB_DIR/initd.out" 2>&1
+	local rc=$?
+	sed 's/^/  | /' "$LAB_DIR/initd.out"
+	return "$rc"
+}
+
+# daemon_pid: the PID in the daemon's pidfile (empty if none).
+daemon_pid()
+{
+	cat "$PIDFILE_A" 2>/dev/null
+}
+
+# wait_npeers N: poll (at most 5 s) until gwA's status shows N peers; the
+# count seen last is left in npeers.
+wait_npeers()
+{
+	local i
+	for ((i = 0; i < 50; i++)); do
+		npeers=$(lab_status A 2>/dev/null | "$LAB_PY" -c \
+			'import json, sys; print(len(json.load(sys.stdin)["peers"]))' \
+			2>/dev/null)
+		[ "$npeers" = "$1" ] && return 0
+		lab_pid_alive "$(daemon_pid)" || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# on_exit: stop a daemon the init script left running, then the lab.
+on_exit()
+{
+	local pid
+	pid=$(daemon_pid)
+	if [ -n "$pid" ] && lab_pid_alive "$pid"; then
+		LAB_ALL_PIDS+=("$pid")
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do
+			lab_pid_alive "$pid" || break
+			sleep 0.1
+		done
+	fi
+	lab_down
+}
+
+lab_up
+trap on_exit EXIT
+lab_keys
+lab_conf
+PIDFILE_A=$LAB_DIR/gwA.pid
+lab_start B
+
+lab_step "start"
+initd start || lab_fail "init script start failed"
+pid1=$(daemon_pid)
+[ -n "$pid1" ] && lab_pid_alive "$pid1" ||
+	lab_fail "no live daemon in $PIDFILE_A after start"
+LAB_ALL_PIDS+=("$pid1")
+initd status || lab_fail "status after start: exit $?, want 0"
+grep -q "is running" "$LAB_DIR/initd.out" ||
+	lab_fail "status does not say running"
+lab_wait_link
+lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after init start"
+lab_say "daemon $pid1 started by the init script, link up"
+initd start || lab_fail "a second start must succeed (already running)"
+[ "$(daemon_pid)" = "$pid1" ] || lab_fail "a second start replaced the daemon"
+
+lab_step "reload: a peer added to the configuration appears"
+cp "$LAB_DIR/gwA.conf" "$LAB_DIR/gwA.conf.orig"
+printf 'peer extra {\n\tpublic-key %s\n}\n' "$(cat "$LAB_DIR/stranger.pub")" \
+	>>"$LAB_DIR/gwA.conf"
+initd reload || lab_fail "init script reload failed"
+wait_npeers 2
+[ "$(daemon_pid)" = "$pid1" ] && lab_pid_alive "$pid1" ||
+	lab_fail "reload changed or lost the daemon ($pid1 -> '$(daemon_pid)')"
+[ "$npeers" = 2 ] || lab_fail "after reload: '$npeers' peer(s), want 2"
+initd status || lab_fail "status after reload: exit $?, want 0"
+lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after reload"
+
+lab_step "reload with a broken configuration is refused; force-reload"
+echo "rekey-interval 5000" >>"$LAB_DIR/gwA.conf"
+initd reload
+rc=$?
+[ "$rc" -ne 0 ] || lab_fail "reload of a broken configuration succeeded"
+grep -q "gwA.conf:[0-9]*: .*rekey-interval" "$LAB_DIR/initd.out" ||
+	lab_fail "reload did not show the file:line error"
+cp "$LAB_DIR/gwA.conf.orig" "$LAB_DIR/gwA.conf"
+initd force-reload || lab_fail "init script force-reload failed"
+wait_npeers 1
+[ "$(daemon_pid)" = "$pid1" ] && lab_pid_alive "$pid1" ||
+	lab_fail "force-reload changed or lost the daemon"
+[ "$npeers" = 1 ] || lab_fail "after force-reload: '$npeers' peer(s), want 1"
+lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after force-reload"
+lab_say "same daemon $pid1 through reload, refused reload and force-reload"
+
+lab_step "restart"
+initd restart || lab_fail "init script restart failed"
+pid2=$(daemon_pid)
+[ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && lab_pid_alive "$pid2" ||
+	lab_fail "restart: pid $pid1 -> '$pid2'"
+LAB_ALL_PIDS+=("$pid2")
+! lab_pid_alive "$pid1" || lab_fail "old daemon $pid1 survived the restart"
+initd status || lab_fail "status after restart: exit $?, want 0"
+lab_wait_link
+lab_say "new daemon $pid2, link up"
+
+lab_step "stop"
+initd stop || lab_fail "init script stop failed"
+for ((i = 0; i < 50; i++)); do
+	lab_pid_alive "$pid2" || break
+	sleep 0.1
+done
+! lab_pid_alive "$pid2" || lab_fail "daemon $pid2 still running after stop"
+initd status
+rc=$?
+[ "$rc" -eq 3 ] || lab_fail "status after stop: exit $rc, want 3"
+grep -q "not running" "$LAB_DIR/initd.out" ||
+	lab_fail "status does not say stopped"
+[ ! -e "$PIDFILE_A" ] || lab_fail "pidfile left after stop"
+lab_assert_released A
+initd stop || lab_fail "stop when stopped must succeed"
+initd reload
+rc=$?
+[ "$rc" -eq 7 ] || lab_fail "reload when stopped: exit $rc, want 7"
+
+lab_step "start with a broken configuration"
+sed 's/^rekey-interval .*/rekey-interval 5000/' "$LAB_DIR/gwA.conf" \
+	>"$LAB_DIR/broken.conf"
+line=$(grep -n '^rekey-interval' "$LAB_DIR/broken.conf" | cut -d: -f1)
+initd start "$LAB_DIR/broken.conf"
+rc=$?
+[ "$rc" -ne 0 ] || lab_fail "start with a broken configuration succeeded"
+grep -q "broken.conf:$line: .*rekey-interval" "$LAB_DIR/initd.out" ||
+	lab_fail "no 'broken.conf:$line:' error in the output"
+[ ! -e "$PIDFILE_A" ] ||
+	lab_fail "a daemon was started from a broken configuration"
+! ip -n "$LAB_P-gwA" link show tap0 >/dev/null 2>&1 ||
+	lab_fail "tap0 created from a broken configuration"
+lab_say "refused with exit $rc and the file:line error"
+
+lab_stop B
+lab_assert_released B
+lab_down
+lab_assert_clean
+[ ! -e "$PIDFILE_A" ] || lab_fail "pidfile left behind"
+echo "PASS: 17-initscript"
