@@ -35,7 +35,6 @@ export LAB_TUNNEL=tapbridge
 . "$BENCH_HERE/bench/tunnels.sh"
 # shellcheck source-path=SCRIPTDIR
 . "$BENCH_HERE/bench/measure.sh"
-BENCH_HERE=$BENCH_HERE/bench
 
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SECONDS=${BENCH_SECONDS:-5}
@@ -125,6 +124,16 @@ bench_header()
 	printf '\n'
 }
 
+# bench_still_up RUN: true if the tunnel still works; otherwise note that it
+# went down in RUN (the remaining runs are skipped).
+bench_still_up()
+{
+	bench_alive && return 0
+	bench_note "the tunnel went down in run $1; later runs skipped"
+	bench_say "the tunnel went down in run $1; later runs skipped"
+	return 1
+}
+
 # bench_one KIND: measure KIND into $BENCH_TMP/KIND.txt.  Runs in a
 # subshell: lab_up sets the lab's EXIT trap there, lab_fail ends only it.
 bench_one()
@@ -139,13 +148,14 @@ bench_one()
 	bench_say "bringing $kind up"
 	bench_tunnel_up "$kind"
 	BENCH_PIDS=$(bench_gw_pids | tr '\n' ' ')
-	echo "tunnel processes:"
+	echo "tunnel processes: ${BENCH_PIDS:-none}"
 	# shellcheck disable=SC2086
-	[ -z "$BENCH_PIDS" ] || ps -o pid,nlwp,args -p ${BENCH_PIDS// /,}
+	[ -z "$BENCH_PIDS" ] || ps -o pid,nlwp,user,args -p $BENCH_PIDS
 	BENCH_UDP_RATE=0
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
-		bench_tcp "$r" 1
-		bench_tcp "$r" 4
+		bench_still_up "$r" || break
+		bench_tcp "$r" 1 || bench_still_up "$r" || break
+		bench_tcp "$r" 4 || bench_still_up "$r" || break
 		# The first search starts at the TCP rate and steps by 2, later
 		# ones at the last result and step by 1.25.
 		if [ "$BENCH_UDP_RATE" -gt 0 ]; then
@@ -157,7 +167,7 @@ bench_one()
 			start=${start:-100}
 			f=8
 		fi
-		bench_udp "$r" "$start" "$f"
+		bench_udp "$r" "$start" "$f" || bench_still_up "$r" || break
 		bench_ping rtt "$r"
 	done
 	n=$(grep -c '^tcp1 ' "$BENCH_OUT")
@@ -204,6 +214,12 @@ bench_main()
 	[[ "$BENCH_UDP_BISECT" =~ ^[0-9]$ ]] ||
 		bench_die "BENCH_UDP_BISECT must be 0 to 9"
 	((BENCH_UDP_SECONDS <= BENCH_SECONDS)) || BENCH_UDP_SECONDS=$BENCH_SECONDS
+	for kind in $BENCH_TUNNELS; do
+		case $kind in
+		tapbridge | openvpn | tinc | fastd | vxlan) ;;
+		*) bench_die "unknown tunnel '$kind' in BENCH_TUNNELS (tapbridge openvpn tinc fastd vxlan)" ;;
+		esac
+	done
 	[ "$(id -u)" -eq 0 ] ||
 		bench_die "needs root (it builds network namespaces); try: sudo make bench"
 	[ -x "$TAPBRIDGE" ] || bench_die "no daemon at $TAPBRIDGE (run make)"
@@ -246,7 +262,7 @@ bench_main()
 	done
 	printf '\n%s\n\n' "$BENCH_HEAD"
 	# shellcheck disable=SC2086 # a list of words
-	"$BENCH_PY" "$BENCH_HERE/report.py" table "$BENCH_TMP" $BENCH_TUNNELS
+	"$BENCH_PY" "$BENCH_LIB/report.py" table "$BENCH_TMP" $BENCH_TUNNELS
 	bench_legend
 	if ! grep -q '^status ok' "$BENCH_TMP/tapbridge.txt" 2>/dev/null ||
 		! grep -q '^tcp1 ' "$BENCH_TMP/tapbridge.txt" 2>/dev/null; then

@@ -24,7 +24,7 @@ static void usage(FILE *out)
 		"       tapbridge -t [-c file]\n"
 		"       tapbridge genkey\n"
 		"       tapbridge pubkey\n"
-		"       tapbridge status [--json] [-c file]\n"
+		"       tapbridge status [--json | --prometheus] [-c file]\n"
 		"       tapbridge -V | -h\n");
 }
 

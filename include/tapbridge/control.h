@@ -2,10 +2,12 @@
  * control.h -- the control socket: `tapbridge status` asks the running
  * daemon for its peers and counters over a unix socket.
  *
- * Owns the socket file (created mode 0600, so only root can ask; removed on
- * close), the request grammar (one line: "status", "status json") and the
- * status formats (text for people, JSON for scripts).  Serving a request is
- * bounded in time so a stalled client cannot hold up the data path.
+ * Owns the socket file (created mode 0600, so only root can ask, unless the
+ * daemon gives it to a 'control-group'; removed on close), the request
+ * grammar (one line: "status", "status json", "status prometheus") and the
+ * status formats (text for people, JSON for scripts, the Prometheus text
+ * format for node_exporter).  Serving a request is bounded in time so a
+ * stalled client cannot hold up the data path.
  */
 #ifndef TAPBRIDGE_CONTROL_H
 #define TAPBRIDGE_CONTROL_H

@@ -14,7 +14,7 @@
 # Tunables (environment, set by bench.sh): BENCH_SECONDS (TCP run length),
 # BENCH_UDP_SECONDS (length of each UDP step), BENCH_PINGS.
 
-BENCH_HERE=${BENCH_HERE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+BENCH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_IPERF_PORT=5201
 BENCH_PY=${BENCH_PY:-python3}
 BENCH_HZ=$(getconf CLK_TCK)
@@ -69,6 +69,28 @@ bench_lt()
 	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'
 }
 
+# bench_pids_alive: every process of BENCH_PIDS still runs.
+bench_pids_alive()
+{
+	local pid
+	for pid in $BENCH_PIDS; do
+		lab_pid_alive "$pid" || return 1
+	done
+}
+
+# bench_alive: the tunnel daemons (if any) still run and hostA reaches
+# hostB (3 tries, about 3 s at most).
+bench_alive()
+{
+	local i
+	bench_pids_alive || return 1
+	for ((i = 0; i < 3; i++)); do
+		lab_in hA ping -q -n -c 1 -W 1 -w 1 "$LAB_LAN4_B" \
+			>/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
 # bench_iperf OUT ARGS...: one iperf3 test hostA -> hostB, JSON to OUT.
 # Starts a one-off server in hB, waits (bounded) until it listens, runs the
 # client under a time limit, reaps the server.  Returns the client's status.
@@ -85,8 +107,8 @@ bench_iperf()
 		sleep 0.1
 	done
 	lab_in hA timeout $((BENCH_SECONDS + BENCH_UDP_SECONDS + 20)) \
-		iperf3 -c "$LAB_LAN4_B" -p "$BENCH_IPERF_PORT" -J "$@" \
-		>"$out" 2>"$out.err"
+		iperf3 -c "$LAB_LAN4_B" -p "$BENCH_IPERF_PORT" -J \
+		--connect-timeout 3000 "$@" >"$out" 2>"$out.err"
 	rc=$?
 	lab_wait_exit "$spid" 50 >/dev/null
 	return "$rc"
@@ -94,7 +116,7 @@ bench_iperf()
 
 bench_iperf_error()
 {
-	"$BENCH_PY" "$BENCH_HERE/report.py" error "$1" 2>/dev/null |
+	"$BENCH_PY" "$BENCH_LIB/report.py" error "$1" 2>/dev/null |
 		head -n 1
 }
 
@@ -107,7 +129,8 @@ bench_tcp()
 	b0=$(bench_busy)
 	# shellcheck disable=SC2086
 	d0=$(bench_proc_jiffies $BENCH_PIDS)
-	if ! bench_iperf "$out" -t "$BENCH_SECONDS" -P "$n"; then
+	if ! bench_iperf "$out" -t "$BENCH_SECONDS" -P "$n" ||
+		! res=$("$BENCH_PY" "$BENCH_LIB/report.py" tcp "$out"); then
 		bench_say "run $run: TCP x$n failed: $(bench_iperf_error "$out")"
 		bench_note "run $run: iperf3 TCP x$n failed: $(bench_iperf_error "$out")"
 		return 1
@@ -115,12 +138,13 @@ bench_tcp()
 	b1=$(bench_busy)
 	# shellcheck disable=SC2086
 	d1=$(bench_proc_jiffies $BENCH_PIDS)
-	res=$("$BENCH_PY" "$BENCH_HERE/report.py" tcp "$out") || return 1
 	read -r mbps bytes <<<"$res"
 	bench_put "tcp$n" "$run" "$mbps"
 	if [ "$n" = 1 ] && [ "$bytes" -gt 0 ]; then
 		bench_put cpu "$run" "$(bench_fmt "($b1 - $b0) / $BENCH_HZ / ($bytes * 8 / 1e9)")"
-		[ -z "$BENCH_PIDS" ] ||
+		# Only when every daemon lived through the run (a dead one's
+		# time is gone from /proc).
+		[ -z "$BENCH_PIDS" ] || ! bench_pids_alive ||
 			bench_put tcpu "$run" "$(bench_fmt "($d1 - $d0) / $BENCH_HZ / ($bytes * 8 / 1e9)")"
 	fi
 	bench_say "run $run: TCP x$n $mbps Mbit/s"
@@ -138,7 +162,7 @@ bench_udp_try()
 	# on the CPU should not count as loss in the tunnel.
 	bench_iperf "$out" -u -l 1400 -b "${1}M" -t "$BENCH_UDP_SECONDS" \
 		-w 2M || return 1
-	res=$("$BENCH_PY" "$BENCH_HERE/report.py" udp "$out") || return 1
+	res=$("$BENCH_PY" "$BENCH_LIB/report.py" udp "$out") || return 1
 	read -r U_SENT U_RECV U_LOSS <<<"$res"
 	echo "udp step ${1}M: sent $U_SENT received $U_RECV Mbit/s, loss $U_LOSS%"
 }
@@ -153,10 +177,12 @@ bench_udp_try()
 bench_udp()
 {
 	local run=$1 rate=$2 step=$3 lo=0 hi=0 best='' limited=0 n=0 mid
+	local why=''
 	((rate < 5)) && rate=5
 	while ((n < 8)); do
+		why="every rate tried, down to ${rate}M, lost 1% or more"
 		bench_udp_try "$rate" || {
-			bench_note "run $run: iperf3 UDP at ${rate}M failed: $(bench_iperf_error "$LAB_DIR/udp.json")"
+			why="iperf3 at ${rate}M failed: $(bench_iperf_error "$LAB_DIR/udp.json")"
 			break
 		}
 		n=$((n + 1))
@@ -184,7 +210,10 @@ bench_udp()
 	while ((limited == 0 && lo > 0 && hi > lo && n < BENCH_UDP_BISECT)); do
 		((hi - lo > lo * 3 / 100 && hi - lo > 1)) || break
 		mid=$(((lo + hi) / 2))
-		bench_udp_try "$mid" || break
+		bench_udp_try "$mid" || {
+			bench_note "run $run: UDP: iperf3 at ${mid}M failed: $(bench_iperf_error "$LAB_DIR/udp.json")"
+			break
+		}
 		n=$((n + 1))
 		if bench_lt "$U_LOSS" 1; then
 			lo=$mid
@@ -197,8 +226,8 @@ bench_udp()
 		fi
 	done
 	if [ -z "$best" ]; then
-		bench_say "run $run: UDP: no rate down to 5 Mbit/s lost under 1%"
-		bench_note "run $run: UDP: no rate down to 5 Mbit/s lost under 1%"
+		bench_say "run $run: UDP: $why"
+		bench_note "run $run: UDP: $why"
 		return 1
 	fi
 	bench_put udp "$run" "$best"
@@ -214,7 +243,7 @@ bench_ping()
 	local metric=$1 run=$2 out=$LAB_DIR/ping.out med
 	lab_in hA ping -n -c "$BENCH_PINGS" -i 0.05 -W 1 \
 		-w $((BENCH_PINGS / 20 + 10)) "$LAB_LAN4_B" >"$out" 2>&1
-	med=$("$BENCH_PY" "$BENCH_HERE/report.py" ping "$out") || {
+	med=$("$BENCH_PY" "$BENCH_LIB/report.py" ping "$out") || {
 		bench_note "run $run: ping ($metric) got no reply"
 		return 1
 	}
