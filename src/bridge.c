@@ -528,6 +528,35 @@ int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu)
 	return 0;
 }
 
+int bridge_set_txqlen(struct bridge *b, const char *ifname, unsigned len)
+{
+	struct rtnl_link *l, *chg;
+	int err;
+
+	err = link_find(b->sk, 0, ifname, &l);
+	if (err < 0 || !l) {
+		log_warnx("cannot set the queue length of '%s': %s", ifname,
+			  err < 0 ? nl_geterror(err) : "no such interface");
+		return -1;
+	}
+	chg = rtnl_link_alloc();
+	if (!chg) {
+		err = -NLE_NOMEM;
+	} else {
+		rtnl_link_set_ifindex(chg, rtnl_link_get_ifindex(l));
+		rtnl_link_set_txqlen(chg, len);
+		err = rtnl_link_change(b->sk, chg, chg, 0);
+		rtnl_link_put(chg);
+	}
+	rtnl_link_put(l);
+	if (err < 0) {
+		log_warnx("cannot set the queue length of '%s': %s", ifname,
+			  nl_geterror(err));
+		return -1;
+	}
+	return 0;
+}
+
 void bridge_teardown(struct bridge *b)
 {
 	if (!b)

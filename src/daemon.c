@@ -42,6 +42,7 @@
 #define POOL_MTU	65536	/* TCP super-frames, UDP GRO batches */
 #define SANDBOX_ROOT	RUNSTATEDIR "/tapbridge/empty"
 #define CHILD_STOP_MS	5000
+#define TAP_TXQLEN	10000
 
 struct daemon {
 	struct config *cfg;		/* current; replaced on reload */
@@ -659,6 +660,8 @@ static int setup(struct daemon *d)
 	d->bridge = bridge_setup(c->bridge, c->interface, c->lan_port);
 	if (!d->bridge || match_lan_mtu(d) < 0)
 		return -1;
+	/* Room for bursts while the daemon is busy sealing (default 500). */
+	bridge_set_txqlen(d->bridge, c->interface, TAP_TXQLEN);
 	return 0;
 }
 

@@ -30,6 +30,12 @@ struct bridge *bridge_setup(const char *br, const char *tap, const char *lan);
  */
 int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu);
 
+/*
+ * bridge_set_txqlen(b, ifname, len): set the transmit queue length of one
+ * interface (the TAP: frames wait there for the daemon).  0 or -1 (logged).
+ */
+int bridge_set_txqlen(struct bridge *b, const char *ifname, unsigned len);
+
 /* bridge_get_mtu(b, ifname): the MTU of an interface, or 0 (logged). */
 unsigned bridge_get_mtu(struct bridge *b, const char *ifname);
 
