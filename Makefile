@@ -52,8 +52,8 @@ else
   say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
-.PHONY: all check unit unit-asan lint integration integration-asan install \
-	uninstall demo bench deps clean format
+.PHONY: all check unit unit-asan valgrind lint integration integration-asan \
+	install uninstall demo bench soak deps clean format fuzz fuzz-replay
 
 all: $(BIN)
 
@@ -99,7 +99,19 @@ integration-asan:
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		bash tests/integration/run.sh build-asan/tapbridge
 
-check: deps-check all unit unit-asan lint integration integration-asan
+# Two suites at a time (Criterion runs each test in its own process).
+VG_A = test_gro test_frame test_pmtu test_mss test_session
+VG_B = test_config test_keys test_handshake test_gso
+valgrind: $(UNIT_BINS)
+	@TESTS="$(VG_A)" bash tests/unit/valgrind.sh $(BUILD) & a=$$!; \
+	TESTS="$(VG_B)" bash tests/unit/valgrind.sh $(BUILD) || fail=1; \
+	wait $$a || fail=1; exit $${fail:-0}
+
+soak: $(BIN)
+	@bash scripts/soak.sh $(BIN)
+
+check: deps-check all unit unit-asan valgrind fuzz-replay lint integration \
+	integration-asan
 
 deps-check:
 	@bash scripts/deps.sh --check-only || bash scripts/deps.sh

@@ -12,7 +12,7 @@ pkgs=(
 	libcap-ng-dev				# libraries
 	libcriterion-dev			# unit tests
 	mandoc					# make lint
-	clang					# fuzzers
+	clang valgrind				# fuzzers, memcheck
 	iproute2 iputils-ping tcpdump dnsmasq-base isc-dhcp-client socat
 	python3 procps ethtool			# integration lab
 	iperf3					# make bench

@@ -63,6 +63,9 @@ struct directive {
 };
 
 static void vreport(const char *name, int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vreport(const char *name, int line, const char *fmt, va_list ap)
 {
 	char msg[512];
 

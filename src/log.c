@@ -50,6 +50,9 @@ int log_verbosity(void)
 }
 
 static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
+	__attribute__((format(printf, 2, 0)));
+
+static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[1024];
 
