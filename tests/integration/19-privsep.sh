@@ -44,6 +44,11 @@ for gw in A B; do
 	lab_say "priv: root with CAP_NET_ADMIN and CAP_KILL only"
 done
 
+sock=$LAB_DIR/gwA.sock
+[ "$(stat -c '%a %U' "$sock")" = "600 root" ] ||
+	lab_fail "control socket is '$(stat -c '%a %U' "$sock")', not '600 root'"
+lab_say "control socket: mode 600, owner root (no 'control-group')"
+
 lab_step "traffic, status and rekeys inside the sandbox (25 s)"
 lab_get hs0 A peer.handshakes
 ip netns exec "$LAB_P-hA" ping -q -n -c 100 -i 0.25 -w 40 "$LAB_LAN4_B" \
