@@ -104,6 +104,10 @@ struct control *control_open(const char *path)
 		goto fail_close;
 	}
 	umask(old);
+	if (chmod(path, 0600) < 0) {
+		log_warn("control socket '%s'", path);
+		goto fail_unlink;
+	}
 	if (listen(c->fd, 8) < 0) {
 		log_warn("cannot listen on control socket '%s'", path);
 		goto fail_unlink;
