@@ -49,7 +49,8 @@ else
 fi
 LAB_PORT=7000
 LAB_LIB=$LAB_ROOT/tests/integration/lib
-LAB_PY=${LAB_PY:-python3}
+# Debian's interpreter when there is one: shims on PATH can cost a second a call.
+if [ -x /usr/bin/python3 ]; then LAB_PY=${LAB_PY:-/usr/bin/python3}; else LAB_PY=${LAB_PY:-python3}; fi
 
 # Addresses (the only ones the lab ever uses).
 LAB_WAN4_A=198.18.0.1
