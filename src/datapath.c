@@ -56,6 +56,7 @@ struct datapath *datapath_new(const struct datapath_setup *setup)
 	snprintf(dp->interface, sizeof(dp->interface), "%s", setup->interface);
 	snprintf(dp->bridge, sizeof(dp->bridge), "%s", setup->bridge);
 	dp->now = now_ms();
+	ratelimit_init(&dp->rl);
 	return dp;
 
 fail_scratch:

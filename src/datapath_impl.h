@@ -15,6 +15,7 @@
 
 #include "tapbridge/datapath.h"
 #include "tapbridge/gro.h"
+#include "tapbridge/ratelimit.h"
 
 #define WARN_INTERVAL_MS 60000	/* operator warnings, per kind */
 
@@ -35,6 +36,7 @@ struct datapath {
 	uint64_t warn_mac1_ms, warn_unknown_ms;
 	uint64_t too_big_seen;		/* udp->too_big already handled */
 	int clamp_mss;
+	struct ratelimit rl;		/* initiations that may cost a DH */
 	struct pkt_batch out;		/* sealed, waiting for sendmmsg */
 };
 

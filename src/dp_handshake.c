@@ -94,6 +94,16 @@ out:
 	sodium_memzero(hs, sizeof(*hs));
 }
 
+static bool is_peer_endpoint(struct datapath *dp, const union pkt_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < dp->npeers; i++)
+		if (udp_addr_equal(&dp->peers[i].endpoint, a))
+			return true;
+	return false;
+}
+
 void dp_rx_initiation(struct datapath *dp, struct pkt *p)
 {
 	struct handshake_pending hp;
@@ -111,6 +121,12 @@ void dp_rx_initiation(struct datapath *dp, struct pkt *p)
 				  "for our key (a peer with a wrong 'public-key' "
 				  "for this gateway, or forged)",
 				  log_addr(&p->addr.sa, a, sizeof(a)));
+		return;
+	}
+	/* mac1 was one hash; what follows costs Diffie-Hellman work. */
+	if (!ratelimit_allow(&dp->rl, &p->addr, is_peer_endpoint(dp, &p->addr),
+			     dp->now)) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
 		return;
 	}
 	if (handshake_consume_initiation(dp->id, p->data, p->len, &hp) < 0) {

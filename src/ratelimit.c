@@ -1,0 +1,66 @@
+/*
+ * ratelimit.c -- token buckets for handshake initiations; see ratelimit.h.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tapbridge/ratelimit.h"
+
+void ratelimit_init(struct ratelimit *r)
+{
+	memset(r, 0, sizeof(*r));
+	randombytes_buf(r->hash_key, sizeof(r->hash_key));
+	r->all.milli = RATELIMIT_ALL_BURST * 1000;
+}
+
+/* Refill b for the time passed, then take one token if there is one. */
+static bool take(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
+		 uint64_t now)
+{
+	uint64_t t = b->milli + (now - b->last_ms) * rate;
+
+	b->last_ms = now;
+	b->milli = (uint32_t)(t > burst * 1000u ? burst * 1000u : t);
+	if (b->milli < 1000)
+		return false;
+	b->milli -= 1000;
+	return true;
+}
+
+/* The address alone (no port): 16 bytes, IPv4 as v4-mapped. */
+static void addr_key(uint8_t key[16], const union pkt_addr *a)
+{
+	memset(key, 0, 16);
+	if (a->sa.sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &a->in4.sin_addr, 4);
+	} else if (a->sa.sa_family == AF_INET6) {
+		memcpy(key, &a->in6.sin6_addr, 16);
+	}
+}
+
+bool ratelimit_allow(struct ratelimit *r, const union pkt_addr *from,
+		     bool known, uint64_t now_ms)
+{
+	uint8_t key[16], h[crypto_shorthash_BYTES];
+	struct ratelimit_slot *s;
+
+	addr_key(key, from);
+	crypto_shorthash(h, key, sizeof(key), r->hash_key);
+	s = &r->slot[h[0] % RATELIMIT_SLOTS];
+	if (memcmp(s->addr, key, sizeof(key)) || !s->b.last_ms) {
+		/* A new source (or one that evicted another): full bucket. */
+		memcpy(s->addr, key, sizeof(key));
+		s->b.last_ms = now_ms;
+		s->b.milli = RATELIMIT_SOURCE_BURST * 1000;
+	}
+	if (!take(&s->b, RATELIMIT_SOURCE_RATE, RATELIMIT_SOURCE_BURST,
+		  now_ms) ||
+	    (!known && !take(&r->all, RATELIMIT_ALL_RATE, RATELIMIT_ALL_BURST,
+			     now_ms))) {
+		r->limited++;
+		return false;
+	}
+	return true;
+}
