@@ -740,7 +740,8 @@ static void dispatch(struct parser *p)
 		if (!brace_missing || p->nwords > 1)
 			perr(p, "'{' must end the 'peer NAME' line");
 	} else if (!(d = directive_find(kw))) {
-		perr(p, "unknown directive '%s'", show(kw));
+		perr(p, "unknown directive '%s' (see tapbridge.conf(5))",
+		     show(kw));
 	} else if (!d->handle) {
 		do_peer(p);
 	} else if (context_ok(p, d)) {

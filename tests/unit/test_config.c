@@ -253,9 +253,11 @@ static const struct {
 	const char *msg;
 } mistakes[] = {
 	/* words */
-	ROW(HEAD "foo bar\n" PEER_A, ":2: unknown directive 'foo'"),
+	ROW(HEAD "foo bar\n" PEER_A,
+	    ":2: unknown directive 'foo' (see tapbridge.conf(5))"),
 	ROW(HEAD "\xc3\xa9t\xc3\xa9 1\n" PEER_A,
-	    ":2: unknown directive '\\xc3\\xa9t\\xc3\\xa9'"),
+	    ":2: unknown directive '\\xc3\\xa9t\\xc3\\xa9' "
+	    "(see tapbridge.conf(5))"),
 	ROW("bridge \"br1\n" HEAD PEER_A, ":1: unterminated quoted string"),
 	ROW("bridge \"b\\r1\"\n" HEAD PEER_A,
 	    ":1: only \\\" and \\\\ may follow '\\' in a quoted string"),
