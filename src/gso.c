@@ -14,48 +14,24 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tapbridge/eth.h"
 #include "tapbridge/gso.h"
 
-/* Standard (not tapbridge) protocol numbers, local to this parser. */
-#define ETH_HDR_LEN		14
-#define ETH_TAG_LEN		4
-#define ETH_MAX_TAGS		2
-#define ETHERTYPE_IPV4		0x0800
-#define ETHERTYPE_IPV6		0x86dd
-#define ETHERTYPE_8021Q		0x8100
-#define ETHERTYPE_8021AD	0x88a8
-
-#define IPV4_HDR_LEN		20
-#define IPV4_MF			0x2000
-#define IPV4_OFFSET_MASK	0x1fff
+/* More standard protocol numbers, used here only (the shared ones: eth.h). */
 #define IPV4_LEN_OFF		2
 #define IPV4_ID_OFF		4
 #define IPV4_CSUM_OFF		10
 #define IPV4_ADDRS_OFF		12
-#define IPV6_HDR_LEN		40
 #define IPV6_PLEN_OFF		4
 #define IPV6_ADDRS_OFF		8
 
-#define TCP_HDR_LEN		20
 #define TCP_SEQ_OFF		4
 #define TCP_FLAGS_OFF		13
-#define TCP_CSUM_OFF		16
 #define TCP_FIN			0x01
 #define TCP_PSH			0x08
 #define TCP_CWR			0x80
 
 #define GSO_TYPE_MASK		((uint8_t)~VIRTIO_NET_HDR_GSO_ECN)
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -65,8 +41,8 @@ static uint32_t get32(const uint8_t *p)
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
+	eth_put16(p, (uint16_t)(v >> 16));
+	eth_put16(p + 2, (uint16_t)v);
 }
 
 static uint16_t getle16(const uint8_t *p)
@@ -177,28 +153,7 @@ int gso_csum_complete(uint8_t *frame, size_t len, const struct gso_meta *m)
 		return -1;
 	/* The field holds the pseudo-header sum: it is the seed. */
 	csum = gso_csum_fold(gso_csum_add(0, frame + start, len - start));
-	put16(frame + field, csum ? csum : 0xffff);
-	return 0;
-}
-
-/*
- * Skip up to two VLAN tags.  Returns the L2 header length and stores the
- * ethertype of the payload, or returns 0 if the frame is too short or has
- * a third tag.
- */
-static size_t l2_parse(const uint8_t *f, size_t len, uint16_t *type)
-{
-	size_t off = ETH_HDR_LEN - 2;
-	int tags;
-
-	for (tags = 0; tags <= ETH_MAX_TAGS; tags++) {
-		if (len < off + 2)
-			return 0;
-		*type = get16(f + off);
-		if (*type != ETHERTYPE_8021Q && *type != ETHERTYPE_8021AD)
-			return off + 2;
-		off += ETH_TAG_LEN;
-	}
+	eth_put16(frame + field, csum ? csum : 0xffff);
 	return 0;
 }
 
@@ -211,13 +166,13 @@ static int ipv4_parse(struct gso_iter *it, const uint8_t *f, size_t len)
 	if (avail < IPV4_HDR_LEN || ip[0] >> 4 != 4)
 		return -1;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	if (ihl < IPV4_HDR_LEN || ihl > avail || get16(ip + 2) != avail)
+	if (ihl < IPV4_HDR_LEN || ihl > avail || eth_get16(ip + 2) != avail)
 		return -1;
-	if (get16(ip + 6) & (IPV4_MF | IPV4_OFFSET_MASK) ||
+	if (eth_get16(ip + 6) & (IPV4_MF | IPV4_OFFSET_MASK) ||
 	    ip[9] != IPPROTO_TCP)
 		return -1;
 	it->l4 = it->l3 + ihl;
-	it->ip_id = get16(ip + IPV4_ID_OFF);
+	it->ip_id = eth_get16(ip + IPV4_ID_OFF);
 	it->pseudo = gso_csum_add(IPPROTO_TCP, ip + IPV4_ADDRS_OFF, 8);
 	it->ipv6 = 0;
 	return 0;
@@ -231,7 +186,7 @@ static int ipv6_parse(struct gso_iter *it, const uint8_t *f, size_t len)
 
 	if (avail < IPV6_HDR_LEN || ip[0] >> 4 != 6)
 		return -1;
-	if ((size_t)get16(ip + IPV6_PLEN_OFF) + IPV6_HDR_LEN != avail ||
+	if ((size_t)eth_get16(ip + IPV6_PLEN_OFF) + IPV6_HDR_LEN != avail ||
 	    ip[6] != IPPROTO_TCP)
 		return -1;	/* extension headers are not supported */
 	it->l4 = it->l3 + IPV6_HDR_LEN;
@@ -273,7 +228,7 @@ int gso_begin(struct gso_iter *it, const uint8_t *frame, size_t len,
 	memset(it, 0, sizeof(*it));
 	if (m->size == 0)
 		return -1;
-	it->l3 = l2_parse(frame, len, &ethertype);
+	it->l3 = eth_l2_parse(frame, len, &ethertype);
 	if (!it->l3)
 		return -1;
 	if (type == VIRTIO_NET_HDR_GSO_TCPV4 && ethertype == ETHERTYPE_IPV4)
@@ -307,13 +262,13 @@ static void ip_fix(const struct gso_iter *it, uint8_t *out, size_t l4len)
 	size_t ihl = it->l4 - it->l3;
 
 	if (it->ipv6) {
-		put16(ip + IPV6_PLEN_OFF, (uint16_t)l4len);
+		eth_put16(ip + IPV6_PLEN_OFF, (uint16_t)l4len);
 		return;
 	}
-	put16(ip + IPV4_LEN_OFF, (uint16_t)(ihl + l4len));
-	put16(ip + IPV4_ID_OFF, (uint16_t)(it->ip_id + it->index));
-	put16(ip + IPV4_CSUM_OFF, 0);
-	put16(ip + IPV4_CSUM_OFF, gso_csum_fold(gso_csum_add(0, ip, ihl)));
+	eth_put16(ip + IPV4_LEN_OFF, (uint16_t)(ihl + l4len));
+	eth_put16(ip + IPV4_ID_OFF, (uint16_t)(it->ip_id + it->index));
+	eth_put16(ip + IPV4_CSUM_OFF, 0);
+	eth_put16(ip + IPV4_CSUM_OFF, gso_csum_fold(gso_csum_add(0, ip, ihl)));
 }
 
 size_t gso_next(struct gso_iter *it, uint8_t *out)
@@ -337,11 +292,11 @@ size_t gso_next(struct gso_iter *it, uint8_t *out)
 		flags &= (uint8_t)~TCP_CWR;
 	put32(th + TCP_SEQ_OFF, it->seq + (uint32_t)it->done);
 	th[TCP_FLAGS_OFF] = flags;
-	put16(th + TCP_CSUM_OFF, 0);
+	eth_put16(th + TCP_CSUM_OFF, 0);
 	/* TCP header length is a multiple of 4: the payload sum can follow. */
 	sum = gso_csum_add(it->pseudo + thlen + n, th, thlen);
 	sum = gso_csum_add(sum, out + it->hdr_len, n);
-	put16(th + TCP_CSUM_OFF, gso_csum_fold(sum));
+	eth_put16(th + TCP_CSUM_OFF, gso_csum_fold(sum));
 
 	it->done += n;
 	it->index++;

@@ -11,29 +11,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tapbridge/eth.h"
 #include "tapbridge/mss.h"
 
 /*
- * Standard (not tapbridge) protocol numbers, local to this parser; IP
- * protocols and TCP options come from <netinet/in.h> and <netinet/tcp.h>.
+ * More standard protocol numbers, used by this parser only (the shared ones
+ * are in eth.h; IP protocols and TCP options come from <netinet/in.h> and
+ * <netinet/tcp.h>).
  */
-#define ETH_HDR_LEN		14
-#define ETH_TAG_LEN		4
-#define ETH_MAX_TAGS		2
-#define ETHERTYPE_IPV4		0x0800
-#define ETHERTYPE_IPV6		0x86dd
-#define ETHERTYPE_8021Q		0x8100
-#define ETHERTYPE_8021AD	0x88a8
-
-#define IPV4_HDR_LEN		20
-#define IPV4_MF			0x2000
-#define IPV4_OFFSET_MASK	0x1fff
-#define IPV6_HDR_LEN		40
 #define IPV6_MAX_EXT_HDRS	8
 
-#define TCP_HDR_LEN		20
 #define TCP_FLAG_SYN		0x02
-#define TCP_CSUM_OFF		16
 /* 40 option bytes hold at most 10 four-byte MSS options. */
 #define MAX_MSS_OPTS		10
 
@@ -44,37 +32,6 @@ struct seg {
 	size_t ip_hdr;		/* 20 or 40: fixed, options not counted */
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/*
- * Skip up to two VLAN tags.  Returns the L2 header length and stores the
- * ethertype of the payload, or returns 0 if the frame is too short.
- */
-static size_t l2_parse(const uint8_t *f, size_t len, uint16_t *type)
-{
-	size_t off = ETH_HDR_LEN - 2;
-	int tags;
-
-	for (tags = 0; tags <= ETH_MAX_TAGS; tags++) {
-		if (len < off + 2)
-			return 0;
-		*type = get16(f + off);
-		if (*type != ETHERTYPE_8021Q && *type != ETHERTYPE_8021AD)
-			return off + 2;
-		off += ETH_TAG_LEN;
-	}
-	return 0;	/* a third tag: not ours to parse */
-}
-
 /* IPv4 packet at ip with avail bytes after it: find the TCP segment. */
 static int ipv4_parse(const uint8_t *ip, size_t avail, struct seg *s)
 {
@@ -83,10 +40,10 @@ static int ipv4_parse(const uint8_t *ip, size_t avail, struct seg *s)
 	if (avail < IPV4_HDR_LEN || ip[0] >> 4 != 4)
 		return -1;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	total = get16(ip + 2);
+	total = eth_get16(ip + 2);
 	if (ihl < IPV4_HDR_LEN || total > avail || total < ihl + TCP_HDR_LEN)
 		return -1;
-	if (get16(ip + 6) & (IPV4_MF | IPV4_OFFSET_MASK))
+	if (eth_get16(ip + 6) & (IPV4_MF | IPV4_OFFSET_MASK))
 		return -1;
 	if (ip[9] != IPPROTO_TCP)
 		return -1;
@@ -105,7 +62,7 @@ static int ipv6_parse(const uint8_t *ip, size_t avail, struct seg *s)
 
 	if (avail < IPV6_HDR_LEN || ip[0] >> 4 != 6)
 		return -1;
-	end = IPV6_HDR_LEN + get16(ip + 4);
+	end = IPV6_HDR_LEN + eth_get16(ip + 4);
 	if (end > avail)
 		return -1;
 	next = ip[6];
@@ -174,10 +131,10 @@ static void csum_replace(uint8_t *csum, uint16_t m, uint16_t m_new)
 {
 	uint32_t sum;
 
-	sum = (uint32_t)(uint16_t)~get16(csum) + (uint16_t)~m + m_new;
+	sum = (uint32_t)(uint16_t)~eth_get16(csum) + (uint16_t)~m + m_new;
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	put16(csum, (uint16_t)~sum);
+	eth_put16(csum, (uint16_t)~sum);
 }
 
 static uint16_t swab16(uint16_t v)
@@ -205,7 +162,7 @@ int mss_clamp(uint8_t *frame, size_t len, size_t max_frame)
 	struct seg s;
 	int n, i, changed = 0;
 
-	l2 = l2_parse(frame, len, &type);
+	l2 = eth_l2_parse(frame, len, &type);
 	if (!l2)
 		return 0;
 	if (type == ETHERTYPE_IPV4) {
@@ -223,10 +180,10 @@ int mss_clamp(uint8_t *frame, size_t len, size_t max_frame)
 		return 0;
 	limit = mss_limit(max_frame, l2, s.ip_hdr);
 	for (i = 0; i < n; i++) {
-		old = get16(tcp + at[i]);
+		old = eth_get16(tcp + at[i]);
 		if (old <= limit)
 			continue;
-		put16(tcp + at[i], limit);
+		eth_put16(tcp + at[i], limit);
 		/*
 		 * At an odd offset from the TCP header the value straddles
 		 * two checksum words, its high byte adding into the low
