@@ -101,7 +101,7 @@ integration-asan:
 
 # Two suites at a time (Criterion runs each test in its own process).
 VG_A = test_gro test_frame test_pmtu test_mss test_session
-VG_B = test_config test_keys test_handshake test_gso
+VG_B = $(filter-out $(VG_A),$(notdir $(UNIT_BINS)))
 valgrind: $(UNIT_BINS)
 	@TESTS="$(VG_A)" bash tests/unit/valgrind.sh $(BUILD) & a=$$!; \
 	TESTS="$(VG_B)" bash tests/unit/valgrind.sh $(BUILD) || fail=1; \
