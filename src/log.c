@@ -142,29 +142,6 @@ void fatalx(const char *fmt, ...)
 	exit(1);
 }
 
-void log_ratelimited(struct log_rl *rl, uint64_t now_ms, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (verbosity < 1)
-		return;
-	if (now_ms < rl->next_ms) {
-		rl->suppressed++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (rl->suppressed)
-		log_debug("%s (%llu more suppressed)", msg,
-			  (unsigned long long)rl->suppressed);
-	else
-		log_debug("%s", msg);
-	rl->suppressed = 0;
-	rl->next_ms = now_ms + 1000;
-}
-
 const char *log_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];

@@ -5,7 +5,8 @@
  * log_warnx does not.  fatal/fatalx exit the process and may be called only
  * from main.c and the privileged parent, never from library modules.  Never
  * pass key bytes or frame contents to any of these.  The hot path calls none
- * of them; drops bump counters and at most call log_ratelimited.
+ * of them: drops bump counters, and the few warnings an operator needs are
+ * rate-limited where they are detected.
  */
 #ifndef TAPBRIDGE_LOG_H
 #define TAPBRIDGE_LOG_H
@@ -42,17 +43,6 @@ void fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
-
-/*
- * A rate limit for one kind of message: at most one line per interval.
- * log_ratelimited(rl, now_ms, fmt, ...) logs at debug level when allowed.
- */
-struct log_rl {
-	uint64_t next_ms;
-	uint64_t suppressed;
-};
-void log_ratelimited(struct log_rl *rl, uint64_t now_ms, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /*
  * log_addr(sa, buf, len): format an address as "198.18.0.1:7000" or

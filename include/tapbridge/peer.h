@@ -175,7 +175,7 @@ enum peer_action {
  */
 unsigned peer_tick(struct peer *p, struct pkt_pool *pool, uint64_t now);
 
-/* peer_expire_ms(p): age at which a session is no longer used. */
+/* peer_reject_ms(p): age at which a session is no longer used. */
 uint64_t peer_reject_ms(const struct peer *p);
 
 #endif
