@@ -506,6 +506,28 @@ lab_assert_released()
 	fi
 }
 
+# lab_tcp_transfer SRC DST PORT SECONDS [WHAT]: send file SRC from hostA to
+# hostB over TCP (socat) into DST, bounded by SECONDS on each side, and fail
+# (messages prefixed by WHAT) unless DST has SRC's SHA-256.
+lab_tcp_transfer()
+{
+	local src=$1 dst=$2 port=$3 s=$4 what=${5:+$5: } rpid i
+	lab_bg hB "$LAB_DIR/socat-rx-$port.out" timeout "$s" socat -u \
+		"TCP4-LISTEN:$port,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
+	rpid=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		lab_in hB ss -Hltn "sport = :$port" | grep -q LISTEN && break
+		sleep 0.1
+	done
+	[ "$i" -lt 50 ] || lab_fail "${what}TCP receiver not listening"
+	lab_in hA timeout "$s" socat -u "OPEN:$src" "TCP4:$LAB_LAN4_B:$port" ||
+		lab_fail "${what}TCP sender failed or timed out"
+	lab_wait_exit "$rpid" $((s * 10)) ||
+		lab_fail "${what}TCP receiver failed: $(cat "$LAB_DIR/socat-rx-$port.out")"
+	[ "$(sha256sum <"$src")" = "$(sha256sum <"$dst")" ] ||
+		lab_fail "${what}SHA-256 of the transfer differs ($(stat -c %s "$dst") bytes received)"
+}
+
 # lab_wire_segments: make the gateways' WAN ports segment UDP GSO sends in
 # software before they reach the link, as a NIC without UDP segmentation
 # offload does, so a capture on the WAN sees the datagrams as they would be

@@ -68,19 +68,7 @@ for mtu in 1500 1420 1280; do
 	lab_say "50/50 UDP datagrams of 1472 bytes intact"
 
 	port=$((port + 1))
-	dst=$LAB_DIR/recv-$mtu.bin
-	lab_bg hB "$LAB_DIR/socat-$mtu.out" timeout 60 socat -u \
-		"TCP4-LISTEN:$port,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
-	rpid=$LAB_LAST_PID
-	for ((i = 0; i < 50; i++)); do
-		lab_in hB ss -Hltn "sport = :$port" | grep -q LISTEN && break
-		sleep 0.1
-	done
-	lab_in hA timeout 60 socat -u "OPEN:$src" "TCP4:$LAB_LAN4_B:$port" ||
-		lab_fail "MTU $mtu: TCP sender failed"
-	lab_wait_exit "$rpid" 600 || lab_fail "MTU $mtu: TCP receiver failed"
-	[ "$(sha256sum <"$src")" = "$(sha256sum <"$dst")" ] ||
-		lab_fail "MTU $mtu: SHA-256 of the transfer differs"
+	lab_tcp_transfer "$src" "$LAB_DIR/recv-$mtu.bin" "$port" 60 "MTU $mtu"
 	lab_say "8 MB over TCP: SHA-256 matches"
 
 	want=$((mtu - 28 - 33 - 14 - 40))

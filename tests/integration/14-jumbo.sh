@@ -34,20 +34,8 @@ lab_ping hB "$LAB_LAN4_A" 5 -M do -s 8972 ||
 lab_say "9000-byte pings both ways: 5/5"
 
 src=$LAB_DIR/send.bin
-dst=$LAB_DIR/recv.bin
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$src"
-lab_bg hB "$LAB_DIR/rx.out" timeout 60 socat -u \
-	"TCP4-LISTEN:5001,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
-rpid=$LAB_LAST_PID
-for ((i = 0; i < 50; i++)); do
-	lab_in hB ss -Hltn "sport = :5001" | grep -q LISTEN && break
-	sleep 0.1
-done
-lab_in hA timeout 60 socat -u "OPEN:$src" "TCP4:$LAB_LAN4_B:5001" ||
-	lab_fail "TCP sender failed"
-lab_wait_exit "$rpid" 600 || lab_fail "TCP receiver failed"
-[ "$(sha256sum <"$src")" = "$(sha256sum <"$dst")" ] ||
-	lab_fail "SHA-256 of the transfer differs"
+lab_tcp_transfer "$src" "$LAB_DIR/recv.bin" 5001 60
 lab_say "4 MB over TCP with jumbo MTU: SHA-256 matches"
 
 lab_reap "$wanpid" 20
