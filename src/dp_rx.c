@@ -92,7 +92,7 @@ static void rx_inner(struct datapath *dp, struct peer *peer, struct pkt *p)
 
 static void rx_data(struct datapath *dp, struct pkt *p)
 {
-	uint32_t idx = wire_get32(p->data + 4);
+	uint32_t idx = wire_get32(p->data + WIRE_DATA_RECEIVER_OFF);
 	struct session *s = NULL;
 	struct peer *peer = NULL;
 	enum rx_verdict v;
@@ -124,7 +124,13 @@ static void rx_data(struct datapath *dp, struct pkt *p)
 
 static void rx_one(struct datapath *dp, struct pkt *p)
 {
-	if (p->len < 4 || p->data[1] || p->data[2] || p->data[3]) {
+	if (p->len == 0) {
+		dp->drops[RX_DROP_SHORT]++;
+		return;
+	}
+	/* Handshake messages carry three zero bytes after the type. */
+	if (p->data[0] != WIRE_MSG_DATA &&
+	    (p->len < 4 || p->data[1] || p->data[2] || p->data[3])) {
 		dp->drops[RX_DROP_SHORT]++;
 		return;
 	}

@@ -149,11 +149,8 @@ ssize_t session_seal(struct session *s, uint8_t *dgram, size_t len)
 	counter = s->send_counter++;
 
 	dgram[0] = WIRE_MSG_DATA;
-	dgram[1] = 0;
-	dgram[2] = 0;
-	dgram[3] = 0;
-	wire_put32(dgram + 4, s->remote_index);
-	wire_put64(dgram + 8, counter);
+	wire_put32(dgram + WIRE_DATA_RECEIVER_OFF, s->remote_index);
+	wire_put64(dgram + WIRE_DATA_COUNTER_OFF, counter);
 	make_nonce(nonce, counter);
 	crypto_secretbox_easy(dgram + WIRE_DATA_HDR_LEN,
 			      dgram + WIRE_DATA_OVERHEAD, len, nonce,
@@ -169,12 +166,12 @@ enum rx_verdict session_open(struct session *s, uint8_t *dgram, size_t len,
 
 	if (len < WIRE_DATA_OVERHEAD)
 		return RX_DROP_SHORT;
-	if (dgram[0] != WIRE_MSG_DATA || dgram[1] || dgram[2] || dgram[3])
+	if (dgram[0] != WIRE_MSG_DATA)
 		return RX_DROP_SHORT;
 	/* The caller routed by this index; a mismatch is not ours. */
-	if (wire_get32(dgram + 4) != s->local_index)
+	if (wire_get32(dgram + WIRE_DATA_RECEIVER_OFF) != s->local_index)
 		return RX_DROP_NO_SESSION;
-	c = wire_get64(dgram + 8);
+	c = wire_get64(dgram + WIRE_DATA_COUNTER_OFF);
 	if (c >= WIRE_REJECT_AFTER_MESSAGES)
 		return RX_DROP_EXPIRED;
 	if (!replay_check(&s->replay, c))

@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Message types: first byte of every datagram; the next three are zero. */
+/*
+ * Message types: first byte of every datagram.  In handshake messages the
+ * next three bytes are zero; a data message has no such padding, so that a
+ * full 1514-byte frame sealed in one datagram fits a 1500-byte path.
+ */
 enum {
 	WIRE_MSG_INITIATION = 1,
 	WIRE_MSG_RESPONSE = 2,
@@ -39,10 +43,12 @@ enum {
 #define WIRE_RESP_LEN		(4 + 4 + 4 + 32 + 16 + 16)	/* 76 */
 /*
  * Data:
- *   type(1) zero(3) receiver(4) counter(8) secretbox(mac(16) payload(n))
+ *   type(1) receiver(4) counter(8) secretbox(mac(16) payload(n))
  * The payload is an inner message (below); an empty payload is a keepalive.
  */
-#define WIRE_DATA_HDR_LEN	16
+#define WIRE_DATA_HDR_LEN	13
+#define WIRE_DATA_RECEIVER_OFF	1
+#define WIRE_DATA_COUNTER_OFF	5
 #define WIRE_DATA_OVERHEAD	(WIRE_DATA_HDR_LEN + WIRE_BOX_MAC_LEN)
 
 /* Inner message kinds: first payload byte inside the secretbox. */

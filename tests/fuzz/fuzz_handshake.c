@@ -296,9 +296,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fix_header(m, WIRE_MSG_RESPONSE);
 		wire_put32(m + 8, IDX_US);
 	}
-	if (mode == 5 && len >= 8) {
-		fix_header(m, WIRE_MSG_DATA);
-		wire_put32(m + 4, IDX_DATA);
+	if (mode == 5 && len >= WIRE_DATA_COUNTER_OFF) {
+		m[0] = WIRE_MSG_DATA;
+		wire_put32(m + WIRE_DATA_RECEIVER_OFF, IDX_DATA);
 	}
 	if (mode == 1 || mode == 3 || mode == 9 || mode == 10)
 		fix_mac1(m, len);

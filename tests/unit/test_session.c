@@ -72,9 +72,9 @@ Test(session, seal_then_open_round_trips_every_length)
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		n = seal(lens[i], (unsigned int)i);
 		cr_assert_eq(buf[0], WIRE_MSG_DATA);
-		cr_assert(!buf[1] && !buf[2] && !buf[3]);
-		cr_assert_eq(wire_get32(buf + 4), LOCAL_INDEX);
-		cr_assert_eq(wire_get64(buf + 8), i);
+		cr_assert_eq(wire_get32(buf + WIRE_DATA_RECEIVER_OFF), LOCAL_INDEX);
+		cr_assert_eq(wire_get64(buf + WIRE_DATA_COUNTER_OFF), i);
+		cr_assert_eq(WIRE_DATA_HDR_LEN, 13);
 		fill(want, lens[i], (unsigned int)i);
 		if (lens[i] >= 16)	/* the payload really is encrypted */
 			cr_assert_neq(memcmp(buf + WIRE_DATA_OVERHEAD, want,
@@ -116,9 +116,9 @@ Test(session, any_flipped_bit_is_rejected)
 	n = seal(40, 3);
 	memcpy(copy, buf, n);
 	for (i = 0; i < n; i++) {
-		if (i < 4)
-			want = RX_DROP_SHORT;	/* type and zero bytes */
-		else if (i < 8)
+		if (i < WIRE_DATA_RECEIVER_OFF)
+			want = RX_DROP_SHORT;	/* type */
+		else if (i < WIRE_DATA_COUNTER_OFF)
 			want = RX_DROP_NO_SESSION;	/* receiver index */
 		else
 			want = RX_DROP_AUTH;	/* counter, MAC, text */
@@ -184,7 +184,7 @@ Test(session, exhausted_counter_refuses_to_seal)
 
 	tx->send_counter = WIRE_REJECT_AFTER_MESSAGES - 1;
 	n = seal(10, 2);
-	cr_assert_eq(wire_get64(buf + 8), WIRE_REJECT_AFTER_MESSAGES - 1);
+	cr_assert_eq(wire_get64(buf + WIRE_DATA_COUNTER_OFF), WIRE_REJECT_AFTER_MESSAGES - 1);
 	cr_assert_eq(session_open(rx, buf, n, &counter), RX_OK);
 	cr_assert_eq(counter, WIRE_REJECT_AFTER_MESSAGES - 1);
 	cr_assert_eq(session_seal(tx, buf, 10), -1);
@@ -198,9 +198,9 @@ Test(session, counter_past_the_limit_is_expired)
 	size_t n;
 
 	n = seal(10, 2);
-	wire_put64(buf + 8, WIRE_REJECT_AFTER_MESSAGES);
+	wire_put64(buf + WIRE_DATA_COUNTER_OFF, WIRE_REJECT_AFTER_MESSAGES);
 	cr_assert_eq(session_open(rx, buf, n, &counter), RX_DROP_EXPIRED);
-	wire_put64(buf + 8, UINT64_MAX);
+	wire_put64(buf + WIRE_DATA_COUNTER_OFF, UINT64_MAX);
 	cr_assert_eq(session_open(rx, buf, n, &counter), RX_DROP_EXPIRED);
 }
 

@@ -6,7 +6,7 @@ time, paced to a rate).
       COUNT datagrams of random sizes 0..1500: a quarter pure random
       bytes, the rest start with a valid message type (1, 2 or 4) and
       three zero bytes, some of them with the exact length of their type
-      (initiation 132, response 76, data >= 32) so that they reach the
+      (initiation 132, response 76, data >= 29) so that they reach the
       mac1 check, the index lookup and the session lookup.
   flood.py initiation HOST PORT COUNT SECONDS RATE [PUBKEY_B64]
       COUNT handshake initiations of the right length (132, type 1) with
@@ -41,7 +41,7 @@ MSG_RESPONSE = 2
 MSG_DATA = 4
 INIT_LEN = 132
 RESP_LEN = 76
-DATA_OVERHEAD = 32
+DATA_OVERHEAD = 29
 MAC1_LEN = 16
 MAX_LEN = 1500
 
@@ -57,11 +57,13 @@ def mac1(key, msg):
 def classify(pkt):
     """The drop counter of the daemon's receive path this datagram lands
     in when nothing about it is valid (see src/dp_rx.c)."""
-    if len(pkt) < 4 or pkt[1] or pkt[2] or pkt[3]:
+    if not pkt:
         return "short"
     t, n = pkt[0], len(pkt)
     if t == MSG_DATA:
         return "no-session" if n >= DATA_OVERHEAD else "short"
+    if n < 4 or pkt[1] or pkt[2] or pkt[3]:
+        return "short"
     if t == MSG_INITIATION:
         return "handshake" if n == INIT_LEN else "short"
     if t == MSG_RESPONSE:

@@ -5,7 +5,7 @@ Reads tapbridge data datagrams (type 4, longer than 64 bytes) sent to PORT
 from PCAP (classic pcap, Ethernet, as written by tcpdump -w), then sends to
 HOST:PORT, from an ordinary UDP socket:
 
-  short      type-4 datagrams cut below the 16-byte data header
+  short      type-4 datagrams cut below the 13-byte data header
   nosession  well-formed data headers with receiver indexes no session has
   handshake  initiations of the right length with random contents
   garbage    random bytes of random length and unknown message type
@@ -24,7 +24,9 @@ import time
 
 MSG_INITIATION = 1
 MSG_DATA = 4
-DATA_HDR_LEN = 16
+DATA_HDR_LEN = 13
+RECEIVER_OFF = 1
+COUNTER_OFF = 5
 INIT_LEN = 132
 
 
@@ -81,7 +83,7 @@ def flip_bit(pkt):
     the box would leave an already-seen counter, which a receiver may
     rightly reject as a replay before it spends a MAC check."""
     b = bytearray(pkt)
-    b[8 + random.randrange(2, 7)] ^= 1 << random.randrange(8)
+    b[COUNTER_OFF + random.randrange(2, 7)] ^= 1 << random.randrange(8)
     return bytes(b)
 
 
@@ -95,7 +97,7 @@ def main():
     if not caught:
         sys.stderr.write("inject: no data datagrams in %s\n" % path)
         return 1
-    known = {p[4:8] for p in caught}
+    known = {p[RECEIVER_OFF:RECEIVER_OFF + 4] for p in caught}
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     dst = (host, port)
@@ -107,12 +109,12 @@ def main():
         time.sleep(0.002)
 
     for n in range(1, DATA_HDR_LEN):
-        send("short", (bytes([MSG_DATA, 0, 0, 0]) + os.urandom(12))[:n])
+        send("short", (bytes([MSG_DATA]) + os.urandom(DATA_HDR_LEN))[:n])
     for _ in range(20):
         idx = os.urandom(4)
         while idx in known:
             idx = os.urandom(4)
-        send("nosession", bytes([MSG_DATA, 0, 0, 0]) + idx +
+        send("nosession", bytes([MSG_DATA]) + idx +
              os.urandom(8 + 16 + random.randrange(16, 200)))
     for _ in range(5):
         send("handshake", bytes([MSG_INITIATION, 0, 0, 0]) +
