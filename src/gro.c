@@ -1,5 +1,6 @@
 /*
- * gro.c -- coalesce received TCP segments into TSO super-frames.
+ * gro.c -- coalesce received TCP segments into TSO super-frames, and UDP
+ * datagrams of one flow into USO (UDP_L4) super-frames.
  *
  * Each slot holds one pending super-frame: the first segment is copied in
  * whole (so that a segment left alone can be released byte for byte), and
@@ -38,6 +39,12 @@
 
 #define TCP_HDR_LEN	20
 #define TCP_CSUM_OFF	16
+#define UDP_HDR_LEN	8
+#define UDP_CSUM_OFF	6
+#define UDP_MAX_SEGS	64	/* the kernel refuses more than 128 */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5	/* Linux 6.2 headers; kernels >= 4.18 */
+#endif
 #define TH_FIN		0x01
 #define TH_SYN		0x02
 #define TH_RST		0x04
@@ -71,10 +78,11 @@ struct seg {
 	const uint8_t *f;
 	size_t len;		/* frame length */
 	size_t l2;		/* Ethernet header: 14 or 18 */
-	size_t tcp;		/* TCP header */
+	size_t tcp;		/* TCP or UDP header */
 	size_t hdr;		/* first payload byte */
 	size_t pay;		/* payload length */
 	int ipver;		/* 4 or 6 */
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 };
 
 /* One pending super-frame; free when ipver is 0. */
@@ -91,6 +99,7 @@ struct slot {
 	uint16_t last_id;	/* IPv4: last segment's ID */
 	uint8_t psh;		/* PSH of any segment */
 	uint8_t ipver;
+	uint8_t proto;
 };
 
 struct gro {
@@ -166,18 +175,19 @@ static uint16_t csum_fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
-/* Pseudo-header sum for a TCP segment of tcp_len bytes after header ip. */
-static uint64_t csum_pseudo(const uint8_t *ip, int ipver, size_t tcp_len)
+/* Pseudo-header sum for proto's l4_len bytes after IP header ip. */
+static uint64_t csum_pseudo(const uint8_t *ip, int ipver, uint8_t proto,
+			    size_t l4_len)
 {
 	uint8_t tail[8] = { 0 };
 
 	if (ipver == 4) {
-		tail[1] = IPPROTO_TCP;
-		put16(tail + 2, (uint16_t)tcp_len);
+		tail[1] = proto;
+		put16(tail + 2, (uint16_t)l4_len);
 		return csum_add(csum_add(0, ip + 12, 8), tail, 4);
 	}
-	put16(tail + 2, (uint16_t)tcp_len);	/* 32-bit length < 2^16 */
-	tail[7] = IPPROTO_TCP;
+	put16(tail + 2, (uint16_t)l4_len);	/* 32-bit length < 2^16 */
+	tail[7] = proto;
 	return csum_add(csum_add(0, ip + 8, 32), tail, 8);
 }
 
@@ -202,9 +212,10 @@ static enum kind parse_ipv4(struct seg *s, const uint8_t *ip, size_t *tcp_len,
 	hl = (size_t)(ip[0] & 0x0f) * 4;
 	tot = get16(ip + 2);
 	if (hl < IPV4_HDR_LEN || tot < hl || s->l2 + tot > s->len ||
-	    ip[9] != IPPROTO_TCP)
+	    (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP))
 		return K_OTHER;
 	s->ipver = 4;
+	s->proto = ip[9];
 	if (get16(ip + 6) & IPV4_FRAG_MASK)
 		return K_ADDRS;
 	s->tcp = s->l2 + hl;
@@ -224,12 +235,36 @@ static enum kind parse_ipv6(struct seg *s, const uint8_t *ip, size_t *tcp_len)
 	if (s->l2 + IPV6_HDR_LEN + plen > s->len)
 		return K_OTHER;
 	s->ipver = 6;
-	if (ip[6] == IPPROTO_UDP || ip[6] == IPPROTO_ICMPV6)
+	if (ip[6] == IPPROTO_ICMPV6)
 		return K_OTHER;
-	if (ip[6] != IPPROTO_TCP)
-		return K_ADDRS;		/* extension headers: TCP may follow */
+	if (ip[6] != IPPROTO_TCP && ip[6] != IPPROTO_UDP)
+		return K_ADDRS;	/* extension headers: TCP or UDP may follow */
+	s->proto = ip[6];
 	s->tcp = s->l2 + IPV6_HDR_LEN;
 	*tcp_len = plen;
+	return K_MERGE;
+}
+
+/*
+ * A UDP datagram of udp_len bytes at s->tcp: mergeable with a payload, its
+ * length field right, a checksum present (IPv4 may omit it: such a datagram
+ * passes, since a rebuilt one would gain one) and valid.
+ */
+static enum kind classify_udp(struct seg *s, size_t udp_len, bool clean)
+{
+	const uint8_t *uh = s->f + s->tcp;
+
+	if (udp_len < UDP_HDR_LEN)
+		return K_ADDRS;
+	if (!clean || udp_len == UDP_HDR_LEN || get16(uh + 4) != udp_len ||
+	    s->len > GRO_MAX_LEN || (uh[6] == 0 && uh[7] == 0))
+		return K_PORTS;
+	if (csum_fold(csum_add(csum_pseudo(s->f + s->l2, s->ipver,
+					   IPPROTO_UDP, udp_len),
+			       uh, udp_len)) != 0xffff)
+		return K_PORTS;
+	s->hdr = s->tcp + UDP_HDR_LEN;
+	s->pay = udp_len - UDP_HDR_LEN;
 	return K_MERGE;
 }
 
@@ -265,6 +300,8 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
 		return K_OTHER;
 	if (k != K_MERGE)
 		return k;
+	if (s->proto == IPPROTO_UDP)
+		return classify_udp(s, tcp_len, clean);
 	if (tcp_len < TCP_HDR_LEN)
 		return K_ADDRS;
 	th = f + s->tcp;
@@ -273,7 +310,8 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
 	    len > GRO_MAX_LEN || (th[13] & TH_ACK) == 0 ||
 	    th[13] & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_CWR))
 		return K_PORTS;
-	if (csum_fold(csum_add(csum_pseudo(f + s->l2, s->ipver, tcp_len),
+	if (csum_fold(csum_add(csum_pseudo(f + s->l2, s->ipver, IPPROTO_TCP,
+					   tcp_len),
 			       th, tcp_len)) != 0xffff)
 		return K_PORTS;
 	s->hdr = s->tcp + thl;
@@ -296,7 +334,8 @@ static bool slot_matches(const struct slot *sl, const struct seg *s,
 		return false;
 	if (key >= KEY_PORTS && memcmp(a + sl->tcp, b + s->tcp, 4))
 		return false;
-	return key < KEY_FULL || !memcmp(a, b, ETH_ADDRS_LEN);
+	return key < KEY_FULL ||
+	       (sl->proto == s->proto && !memcmp(a, b, ETH_ADDRS_LEN));
 }
 
 /* The oldest busy slot that matches s under key (s unused for KEY_ANY). */
@@ -338,17 +377,23 @@ static void slot_emit(struct gro *g, struct slot *sl)
 	} else {
 		put16(ip + 4, (uint16_t)(sl->len - sl->tcp));
 	}
-	th[13] |= sl->psh;
-	csum = csum_fold(csum_pseudo(ip, ipver, sl->len - sl->tcp));
-	memcpy(th + TCP_CSUM_OFF, &csum, 2);
-
+	csum = csum_fold(csum_pseudo(ip, ipver, sl->proto, sl->len - sl->tcp));
 	vnet[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vnet[1] = ipver == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
-			       VIRTIO_NET_HDR_GSO_TCPV6;
+	if (sl->proto == IPPROTO_UDP) {
+		put16(th + 4, (uint16_t)(sl->len - sl->tcp));
+		memcpy(th + UDP_CSUM_OFF, &csum, 2);
+		vnet[1] = VIRTIO_NET_HDR_GSO_UDP_L4;
+		put_le16(vnet + 8, UDP_CSUM_OFF);
+	} else {
+		th[13] |= sl->psh;
+		memcpy(th + TCP_CSUM_OFF, &csum, 2);
+		vnet[1] = ipver == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+				       VIRTIO_NET_HDR_GSO_TCPV6;
+		put_le16(vnet + 8, TCP_CSUM_OFF);
+	}
 	put_le16(vnet + 2, sl->hdr);
 	put_le16(vnet + 4, sl->gso);
 	put_le16(vnet + 6, sl->tcp);
-	put_le16(vnet + 8, TCP_CSUM_OFF);
 	g->stats.supers++;
 	g->stats.merged += sl->segs;
 	g->emit(g->ctx, vnet, sl->buf, sl->len);
@@ -373,6 +418,7 @@ static void slot_start(struct gro *g, struct slot *sl, const struct seg *s)
 	sl->last_id = get16(s->f + s->l2 + 4);
 	sl->psh = 0;
 	sl->ipver = (uint8_t)s->ipver;
+	sl->proto = s->proto;
 }
 
 /* Whether segment s, of sl's flow, may be appended to sl (tcp_gro_receive). */
@@ -395,6 +441,10 @@ static bool slot_can_join(const struct slot *sl, const struct seg *s)
 	} else if (memcmp(ia, ib, 4) || ia[7] != ib[7]) {
 		return false;
 	}
+	if (sl->proto == IPPROTO_UDP)
+		return s->pay <= sl->gso && sl->last_pay == sl->gso &&
+		       sl->segs < UDP_MAX_SEGS &&
+		       sl->len + s->pay <= GRO_MAX_LEN;
 	if (get32(tb + 4) != sl->next_seq || memcmp(ta + 8, tb + 8, 5) ||
 	    (ta[13] ^ tb[13]) & ~TH_PSH || memcmp(ta + 14, tb + 14, 2) ||
 	    memcmp(ta + TCP_HDR_LEN, tb + TCP_HDR_LEN,
@@ -407,7 +457,7 @@ static bool slot_can_join(const struct slot *sl, const struct seg *s)
 /* Append s to sl; emit sl if s completes it. */
 static void slot_join(struct gro *g, struct slot *sl, const struct seg *s)
 {
-	uint8_t flags = s->f[s->tcp + 13];
+	uint8_t flags = s->proto == IPPROTO_TCP ? s->f[s->tcp + 13] : 0;
 
 	memcpy(sl->buf + sl->len, s->f + s->hdr, s->pay);
 	sl->len += s->pay;
@@ -417,7 +467,8 @@ static void slot_join(struct gro *g, struct slot *sl, const struct seg *s)
 	sl->last_id = get16(s->f + s->l2 + 4);
 	sl->psh |= flags & TH_PSH;
 	if (flags & TH_PSH || s->pay < sl->gso ||
-	    sl->len + sl->gso > GRO_MAX_LEN)
+	    sl->len + sl->gso > GRO_MAX_LEN ||
+	    (sl->proto == IPPROTO_UDP && sl->segs == UDP_MAX_SEGS))
 		slot_emit(g, sl);
 }
 
@@ -431,7 +482,7 @@ static void merge(struct gro *g, const struct seg *s)
 	}
 	if (sl)
 		slot_emit(g, sl);
-	if (s->f[s->tcp + 13] & TH_PSH) {
+	if (s->proto == IPPROTO_TCP && s->f[s->tcp + 13] & TH_PSH) {
 		pass(g, s->f, s->len);	/* would be complete at once */
 		return;
 	}

@@ -628,9 +628,9 @@ static struct frame *udp4(void)
 	ip[9] = 17;
 	memcpy(ip + 12, "\xc6\x12\x00\x02\xc6\x12\x01\x01", 8);
 	put16(ip + 10, (uint16_t)~fold16(sum16(0, ip, 20)));
-	put16(ip + 20, 40000);
+	put16(ip + 20, 40100);	/* not the TCP flow's ports */
 	put16(ip + 22, 5201);
-	put16(ip + 24, 28);
+	put16(ip + 24, 28);	/* checksum 0: none, so not merged */
 	return fr;
 }
 
