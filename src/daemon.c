@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <linux/if_tun.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -43,6 +44,9 @@
 #define SANDBOX_ROOT	RUNSTATEDIR "/tapbridge/empty"
 #define CHILD_STOP_MS	5000
 #define TAP_TXQLEN	10000
+/* Partial checksums and TCP super-frames: segmented here, sent with UDP
+ * GSO.  Without them the kernel segments, which only costs speed. */
+#define TAP_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
 struct daemon {
 	struct config *cfg;		/* current; replaced on reload */
@@ -52,6 +56,7 @@ struct daemon {
 	uid_t uid;
 	gid_t gid;
 	int tap_fd;
+	bool tap_uso;			/* the TAP takes UDP super-frames */
 	struct bridge *bridge;
 	struct udp udp;
 	struct control *control;
@@ -308,6 +313,7 @@ static int net_setup(struct daemon *d)
 	s.interface = d->cfg->interface;
 	s.bridge = d->cfg->bridge;
 	s.clamp_mss = d->cfg->clamp_mss;
+	s.gro_udp = d->tap_uso;
 	d->dp = datapath_new(&s);
 	if (!d->dp) {
 		log_warn("data path");
@@ -653,10 +659,14 @@ static int setup(struct daemon *d)
 	d->tap_fd = tap_open(c->interface, &created);
 	if (d->tap_fd < 0)
 		return -1;
-	/* Partial checksums and TCP super-frames: segmented here, sent with
-	 * UDP GSO.  Without them the kernel segments, which only costs speed. */
-	tap_offload(d->tap_fd, c->interface, TUN_F_CSUM | TUN_F_TSO4 |
-		    TUN_F_TSO6 | TUN_F_TSO_ECN);
+	/* UDP super-frames are only written, never read: the send path
+	 * segments TCP only, so USO stays off once probed. */
+	d->tap_uso = tap_has_uso(d->tap_fd, TAP_OFFLOADS);
+	if (!d->tap_uso)
+		log_info("TAP device '%s': this kernel has no UDP segmentation "
+			 "offload (Linux < 6.2); received UDP datagrams are "
+			 "written one by one", c->interface);
+	tap_offload(d->tap_fd, c->interface, TAP_OFFLOADS);
 	d->bridge = bridge_setup(c->bridge, c->interface, c->lan_port);
 	if (!d->bridge || match_lan_mtu(d) < 0)
 		return -1;

@@ -46,6 +46,7 @@ struct datapath *datapath_new(const struct datapath_setup *setup)
 	dp->gro = gro_new(emit_to_tap, dp);
 	if (!dp->gro)
 		goto fail_scratch;
+	gro_merge_udp(dp->gro, setup->gro_udp);
 	dp->tap_fd = setup->tap_fd;
 	dp->udp = setup->udp;
 	dp->pool = setup->pool;

@@ -107,6 +107,7 @@ struct gro {
 		     size_t len);
 	void *ctx;
 	uint64_t clock;
+	bool udp;		/* merge UDP too */
 	struct gro_stats stats;
 	uint8_t *store;
 	struct slot slots[GRO_FLOWS];
@@ -515,12 +516,18 @@ struct gro *gro_new(void (*emit)(void *ctx, const uint8_t *vnet,
 		g->slots[i].buf = g->store + (size_t)i * GRO_MAX_LEN;
 	g->emit = emit;
 	g->ctx = ctx;
+	g->udp = true;
 	return g;
 
 fail_free_gro:
 	free(g);
 	errno = ENOMEM;
 	return NULL;
+}
+
+void gro_merge_udp(struct gro *g, bool on)
+{
+	g->udp = on;
 }
 
 void gro_free(struct gro *g)
@@ -538,6 +545,8 @@ void gro_add(struct gro *g, const uint8_t *frame, size_t len)
 	enum kind k;
 
 	k = classify(&s, frame, len);
+	if (k == K_MERGE && s.proto == IPPROTO_UDP && !g->udp)
+		k = K_PORTS;
 	if (k == K_MERGE) {
 		merge(g, &s);
 		return;

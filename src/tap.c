@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -43,6 +44,17 @@ int tap_open(const char *name, int *created)
 		return -1;
 	}
 	return fd;
+}
+
+#ifndef TUN_F_USO4
+#define TUN_F_USO4	0x20	/* Linux 6.2 */
+#define TUN_F_USO6	0x40
+#endif
+
+bool tap_has_uso(int fd, unsigned base)
+{
+	return ioctl(fd, TUNSETOFFLOAD,
+		     (unsigned long)(base | TUN_F_USO4 | TUN_F_USO6)) == 0;
 }
 
 int tap_offload(int fd, const char *name, unsigned flags)

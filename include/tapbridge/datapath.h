@@ -34,6 +34,7 @@ struct datapath_setup {
 	size_t npeers;
 	const char *interface, *bridge;	/* for status */
 	int clamp_mss;			/* lower the MSS of TCP SYNs */
+	int gro_udp;			/* write UDP super-frames (USO) */
 };
 
 /* datapath_new(setup): consumes setup->peers; NULL if memory fails. */

@@ -1,6 +1,6 @@
 /*
- * gro.h -- coalescing received TCP segments into super-frames, so that one
- * TAP write carries a whole burst of a bulk transfer.
+ * gro.h -- coalescing received TCP segments and UDP datagrams into
+ * super-frames, so that one TAP write carries a whole burst of a flow.
  *
  * The data path hands every Ethernet frame it received from the peer (a
  * plain frame with complete checksums) to gro_add, and calls gro_flush at
@@ -12,6 +12,11 @@
  * asking the kernel for TCP segmentation offload (gso_type TCPV4/TCPV6,
  * gso_size = the first segment's payload) and a partial checksum
  * (NEEDS_CSUM, the TCP checksum field holding the pseudo-header sum).
+ * Likewise consecutive UDP datagrams of one flow (same addresses, ports,
+ * MACs, VLAN tag and IP header fields, a valid non-zero checksum, at most
+ * 64 of them) become one frame with gso_type UDP_L4 and gso_size = the
+ * first datagram's payload; the kernel cuts it back into the very same
+ * datagrams (Linux 6.2 and later; see gro_merge_udp).
  * Every other frame, and a segment that ends up alone, is released
  * unchanged behind an all-zero virtio_net_hdr.  Frames of one flow leave
  * in the order they came; nothing is ever dropped.
@@ -25,6 +30,7 @@
 #ifndef TAPBRIDGE_GRO_H
 #define TAPBRIDGE_GRO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +61,12 @@ struct gro *gro_new(void (*emit)(void *ctx, const uint8_t *vnet,
 		    void *ctx);
 
 /*
+ * gro_merge_udp(g, on): whether UDP datagrams are merged (the default) or
+ * all passed unchanged, for a TAP whose kernel lacks UDP_L4 (Linux < 6.2).
+ */
+void gro_merge_udp(struct gro *g, bool on);
+
+/*
  * gro_free(g): release g and its storage without emitting what is still
  * pending (call gro_flush first to keep it).  NULL is a no-op.
  */
@@ -66,7 +78,8 @@ void gro_free(struct gro *g);
  * what it keeps, and the caller may reuse the buffer on return.  The frame
  * either joins the pending super-frame of its flow, or starts one (the old
  * one of the same flow, if it could not join, is emitted first), or, if it
- * is not a mergeable TCP segment, the pending super-frames of its flow are
+ * is not a mergeable segment or datagram, the pending super-frames of its
+ * flow are
  * emitted and then the frame itself, unchanged, with an all-zero vnet
  * header.  When all GRO_FLOWS slots are busy, a new flow evicts (emits)
  * the oldest.  A segment with PSH set, shorter than the first, or leaving
@@ -75,7 +88,10 @@ void gro_free(struct gro *g);
  * Mergeable: Ethernet with at most one 802.1Q tag, IPv4 without options
  * and not a fragment (header checksum valid) or IPv6 with next header TCP,
  * TCP with ACK and without SYN, FIN, RST, URG or CWR, a payload, a valid
- * TCP checksum, and a frame of at most GRO_MAX_LEN bytes.
+ * TCP checksum, and a frame of at most GRO_MAX_LEN bytes.  For UDP the
+ * same Ethernet and IP rules, a UDP length field equal to the IP payload,
+ * a payload, and a non-zero valid checksum; a shorter datagram than the
+ * first, or the 64th, completes its super-frame.
  */
 void gro_add(struct gro *g, const uint8_t *frame, size_t len);
 

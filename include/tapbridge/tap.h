@@ -14,6 +14,8 @@
 #ifndef TAPBRIDGE_TAP_H
 #define TAPBRIDGE_TAP_H
 
+#include <stdbool.h>
+
 #include "tapbridge/pkt.h"
 
 /*
@@ -31,6 +33,14 @@ int tap_open(const char *name, int *created);
  * -1 (logged) if the kernel refused.
  */
 int tap_offload(int fd, const char *name, unsigned flags);
+
+/*
+ * tap_has_uso(fd, base): whether the kernel knows UDP segmentation offload
+ * on TAP devices (Linux 6.2), i.e. takes frames written with gso_type
+ * UDP_L4.  Probes by asking for offloads base plus USO; the caller sets its
+ * real offloads afterwards with tap_offload.
+ */
+bool tap_has_uso(int fd, unsigned base);
 
 /*
  * tap_read_batch(fd, pool, b): read frames until EAGAIN, until b is full or

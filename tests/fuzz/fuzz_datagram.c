@@ -193,6 +193,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	setup.interface = "tapfuzz";
 	setup.bridge = "brfuzz";
 	setup.clamp_mss = 1;
+	setup.gro_udp = 1;
 	dp = datapath_new(&setup);
 	if (!dp)
 		abort();

@@ -24,6 +24,7 @@
 
 #include "tapbridge/gro.h"
 
+#define GSO_UDP_L4	5	/* VIRTIO_NET_HDR_GSO_UDP_L4: UDP checksum at 6 */
 #define MAX_FED		4096
 
 struct fed {
@@ -69,8 +70,10 @@ static void check(void *ctx, const uint8_t *vnet, const uint8_t *frame,
 		if (!was_fed(copy, len))
 			abort();	/* changed a frame it passed */
 	} else if (len > GRO_MAX_LEN || le16(vnet + 2) >= len ||
-		   le16(vnet + 4) == 0 || le16(vnet + 8) != 16 ||
-		   (size_t)le16(vnet + 6) + 20 > le16(vnet + 2)) {
+		   le16(vnet + 4) == 0 ||
+		   le16(vnet + 8) != (vnet[1] == GSO_UDP_L4 ? 6 : 16) ||
+		   (size_t)le16(vnet + 6) + (vnet[1] == GSO_UDP_L4 ? 8 : 20) >
+			   le16(vnet + 2)) {
 		abort();	/* not a frame the kernel would take */
 	}
 	free(copy);

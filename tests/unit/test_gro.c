@@ -1,18 +1,20 @@
 /*
- * test_gro.c -- coalescing TCP segments into super-frames: which segments
- * merge, that every super-frame is a valid GSO frame that the kernel would
- * cut back into exactly the segments that went in, that everything else
- * leaves unchanged and in order, and the slot and size limits.
+ * test_gro.c -- coalescing TCP segments and UDP datagrams into super-frames:
+ * which segments merge, that every super-frame is a valid GSO frame that the
+ * kernel would cut back into exactly the segments that went in, that
+ * everything else leaves unchanged and in order, and the slot, segment and
+ * size limits.
  *
  * Segments are built from a known pseudo-random byte stream by a small
- * builder (IPv4 or IPv6, with or without a VLAN tag and timestamps).  The
- * emit callback keeps a copy of every output.  A super-frame is checked by
- * re-segmenting it here, the way the kernel's TCP GSO does (copy headers,
- * cut the payload at gso_size, fix lengths, sequence numbers, IPv4 IDs and
- * checksums), with checksums computed from scratch (RFC 1071 over byte
- * pairs), never by the code under test.
+ * builder (TCP or UDP, IPv4 or IPv6, with or without a VLAN tag and TCP
+ * timestamps).  The emit callback keeps a copy of every output.  A
+ * super-frame is checked by re-segmenting it here, the way the kernel's TCP
+ * and UDP GSO do (copy headers, cut the payload at gso_size, fix lengths,
+ * sequence numbers, IPv4 IDs and checksums), with checksums computed from
+ * scratch (RFC 1071 over byte pairs), never by the code under test.
  */
 #include <linux/virtio_net.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,17 +37,22 @@
 #define TH_PSH		0x08
 #define TH_ACK		0x10
 #define TH_ECE		0x40
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
 
-/* A TCP flow from host 198.18.0.<host> or fd00::<host> to ...1.1. */
+/* A TCP or UDP flow from host 198.18.0.<host> or fd00::<host> to ...1.1. */
 struct flow {
 	int ipver;
 	uint16_t tci;		/* 802.1Q TCI; 0 = untagged */
-	bool df;		/* IPv4: DF set, IDs not consecutive */
-	bool ts;		/* timestamps option */
+	bool df;		/* IPv4: DF set */
+	bool ts;		/* TCP timestamps option */
 	uint8_t host;
 	uint16_t sport;
 	size_t salt;		/* where its payload starts in the stream */
 	uint32_t isn;
+	uint8_t proto;		/* IPPROTO_UDP, or 0 for TCP */
+	uint16_t id_step;	/* IPv4 ID step between segments; 0 = 1 */
 };
 
 /* One segment of a flow; zero fields mean the normal value. */
@@ -58,7 +65,10 @@ struct spec {
 	uint16_t win_adj, id_adj, tci;
 	uint8_t tos, ttl_adj;
 	size_t pad_to;		/* pad the frame to this length */
+	uint8_t frag_xor;	/* into the IPv4 flags: 0x40 DF, 0x20 MF */
 	bool bad_csum, bad_ipcsum;
+	bool no_csum;		/* UDP: checksum 0 (first payload word fixed) */
+	bool bad_len;		/* UDP: length field one short */
 };
 
 struct frame {
@@ -128,11 +138,28 @@ static uint16_t fold16(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-static uint32_t pseudo(const uint8_t *ip, int ipver, size_t tcp_len)
+static uint8_t l4proto(const uint8_t *ip)
+{
+	return ip[0] >> 4 == 4 ? ip[9] : ip[6];
+}
+
+static uint32_t pseudo(const uint8_t *ip, int ipver, size_t l4_len)
 {
 	if (ipver == 4)
-		return sum16(0, ip + 12, 8) + 6 + (uint32_t)tcp_len;
-	return sum16(0, ip + 8, 32) + 6 + (uint32_t)tcp_len;
+		return sum16(0, ip + 12, 8) + ip[9] + (uint32_t)l4_len;
+	return sum16(0, ip + 8, 32) + ip[6] + (uint32_t)l4_len;
+}
+
+/* Fill in the checksum of the l4_len-byte TCP or UDP segment at th. */
+static void l4_csum(uint8_t *ip, int ipver, uint8_t *th, size_t l4_len)
+{
+	bool udp = l4proto(ip) == IPPROTO_UDP;
+	uint8_t *field = th + (udp ? 6 : 16);
+	uint16_t cs;
+
+	put16(field, 0);
+	cs = (uint16_t)~fold16(sum16(pseudo(ip, ipver, l4_len), th, l4_len));
+	put16(field, udp && !cs ? 0xffff : cs);	/* UDP: 0 is none */
 }
 
 static void capture(void *ctx, const uint8_t *vnet, const uint8_t *frame,
@@ -156,6 +183,12 @@ static void clear_outs(void)
 		free(outs[--n_out].f);
 }
 
+static void clear_frames(void)
+{
+	while (n_frames > 0)
+		free(frames[--n_frames].p);
+}
+
 static void setup(void)
 {
 	uint32_t x = 12345;
@@ -173,8 +206,7 @@ static void teardown(void)
 {
 	gro_free(g);
 	clear_outs();
-	while (n_frames > 0)
-		free(frames[--n_frames].p);
+	clear_frames();
 }
 
 TestSuite(gro, .init = setup, .fini = teardown);
@@ -211,16 +243,16 @@ static void ip_header(uint8_t *h, const struct flow *fl, const struct spec *sp,
 		      size_t ip_len)
 {
 	uint32_t label = 0x12345 + sp->fl_adj;
+	unsigned step = fl->id_step ? fl->id_step : 1;
 
 	if (fl->ipver == 4) {
 		h[0] = 0x45;
 		h[1] = sp->tos;
 		put16(h + 2, ip_len);
-		put16(h + 4, (fl->df ? 7919u * (unsigned)sp->idx :
-			      0x1000u + (unsigned)sp->idx) + sp->id_adj);
-		h[6] = fl->df ? 0x40 : 0;
+		put16(h + 4, 0x1000u + step * (unsigned)sp->idx + sp->id_adj);
+		h[6] = (uint8_t)((fl->df ? 0x40 : 0) ^ sp->frag_xor);
 		h[8] = (uint8_t)(64 - sp->ttl_adj);
-		h[9] = 6;
+		h[9] = fl->proto ? fl->proto : IPPROTO_TCP;
 		memcpy(h + 12, "\xc6\x12\x00", 3);
 		h[15] = fl->host;
 		memcpy(h + 16, "\xc6\x12\x01\x01", 4);
@@ -233,7 +265,7 @@ static void ip_header(uint8_t *h, const struct flow *fl, const struct spec *sp,
 	h[1] = (uint8_t)(sp->tos << 4 | (label >> 16 & 0x0f));
 	put16(h + 2, label & 0xffff);
 	put16(h + 4, ip_len - 40);
-	h[6] = 6;
+	h[6] = fl->proto ? fl->proto : IPPROTO_TCP;
 	h[7] = (uint8_t)(64 - sp->ttl_adj);
 	h[8] = 0xfd;
 	h[23] = fl->host;
@@ -245,7 +277,8 @@ static void ip_header(uint8_t *h, const struct flow *fl, const struct spec *sp,
 static struct frame *build(const struct flow *fl, const struct spec *sp)
 {
 	uint8_t h[128] = { 0 };
-	size_t l2, tcp, thl = fl->ts ? 32 : 20, end;
+	bool udp = fl->proto == IPPROTO_UDP;
+	size_t l2, tcp, thl = udp ? 8 : fl->ts ? 32 : 20, end;
 	struct frame *fr;
 
 	l2 = eth(h, fl->host, sp->tci ? sp->tci : fl->tci,
@@ -255,12 +288,16 @@ static struct frame *build(const struct flow *fl, const struct spec *sp)
 	ip_header(h + l2, fl, sp, end - l2);
 	put16(h + tcp, fl->sport);
 	put16(h + tcp + 2, 5201);
-	put32(h + tcp + 4, fl->isn + (uint32_t)sp->off);
-	put32(h + tcp + 8, 0x10000 + sp->ack_adj);
-	h[tcp + 12] = (uint8_t)(thl / 4 << 4);
-	h[tcp + 13] = sp->flags ? sp->flags : TH_ACK;
-	put16(h + tcp + 14, 512u + sp->win_adj);
-	if (fl->ts) {
+	if (udp) {
+		put16(h + tcp + 4, end - tcp - sp->bad_len);
+	} else {
+		put32(h + tcp + 4, fl->isn + (uint32_t)sp->off);
+		put32(h + tcp + 8, 0x10000 + sp->ack_adj);
+		h[tcp + 12] = (uint8_t)(thl / 4 << 4);
+		h[tcp + 13] = sp->flags ? sp->flags : TH_ACK;
+		put16(h + tcp + 14, 512u + sp->win_adj);
+	}
+	if (fl->ts && !udp) {
 		memcpy(h + tcp + 20, "\x01\x01\x08\x0a", 4);
 		put32(h + tcp + 24, 1000 + sp->ts_adj);
 		put32(h + tcp + 28, 2000);
@@ -272,9 +309,13 @@ static struct frame *build(const struct flow *fl, const struct spec *sp)
 	cr_assert_leq(fl->salt + sp->off + sp->pay, STREAM_LEN);
 	memcpy(fr->p, h, tcp + thl);
 	memcpy(fr->p + tcp + thl, fr->payload, sp->pay);
-	put16(fr->p + tcp + 16,
-	      (uint16_t)~fold16(sum16(pseudo(fr->p + l2, fl->ipver, end - tcp),
-				      fr->p + tcp, end - tcp)));
+	l4_csum(fr->p + l2, fl->ipver, fr->p + tcp, end - tcp);
+	if (sp->no_csum) {	/* none, though the data sums to all ones */
+		uint8_t *w = fr->p + tcp + 8;	/* the checksum moves here */
+
+		put16(w, fold16(get16(w) + (uint32_t)get16(w - 2)));
+		put16(w - 2, 0);
+	}
 	if (sp->bad_csum)
 		fr->p[end - 1] ^= 0x55;
 	return fr;
@@ -325,13 +366,14 @@ static void cut(uint8_t *s, const struct out *x, size_t hdr, int i, size_t off,
 	} else {
 		put16(ip + 4, hdr + n - tcp);
 	}
-	put32(th + 4, get32(th + 4) + (uint32_t)(off - hdr));
-	if (!last)
-		th[13] &= (uint8_t)~(TH_PSH | TH_FIN);
-	put16(th + 16, 0);
-	put16(th + 16,
-	      (uint16_t)~fold16(sum16(pseudo(ip, ipver, hdr + n - tcp), th,
-				      hdr + n - tcp)));
+	if (l4proto(ip) == IPPROTO_UDP) {
+		put16(th + 4, hdr + n - tcp);
+	} else {
+		put32(th + 4, get32(th + 4) + (uint32_t)(off - hdr));
+		if (!last)
+			th[13] &= (uint8_t)~(TH_PSH | TH_FIN);
+	}
+	l4_csum(ip, ipver, th, hdr + n - tcp);
 }
 
 /*
@@ -345,6 +387,8 @@ static void assert_super(int o, struct frame *const *segs, int n)
 	size_t hdr, gso, cs, l2, thl, off, total = 0, chunk;
 	const uint8_t *ip;
 	int ipver, i;
+	uint16_t id;
+	bool udp;
 
 	cr_assert_lt(o, n_out, "output %d missing", o);
 	hdr = le16(x->vnet + 2);
@@ -353,13 +397,15 @@ static void assert_super(int o, struct frame *const *segs, int n)
 	l2 = get16(x->f + 12) == 0x8100 ? 18 : 14;
 	ip = x->f + l2;
 	ipver = ip[0] >> 4;
+	udp = l4proto(ip) == IPPROTO_UDP;
 	cr_assert_leq(x->len, GRO_MAX_LEN);
 	cr_assert_eq(x->vnet[0], VIRTIO_NET_HDR_F_NEEDS_CSUM);
-	cr_assert_eq(x->vnet[1], ipver == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+	cr_assert_eq(x->vnet[1], udp ? VIRTIO_NET_HDR_GSO_UDP_L4 :
+				 ipver == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
 					      VIRTIO_NET_HDR_GSO_TCPV6);
 	cr_assert_eq(cs, l2 + (ipver == 4 ? 20 : 40));
-	cr_assert_eq(le16(x->vnet + 8), 16);
-	thl = (size_t)(x->f[cs + 12] >> 4) * 4;
+	cr_assert_eq(le16(x->vnet + 8), udp ? 6 : 16);
+	thl = udp ? 8 : (size_t)(x->f[cs + 12] >> 4) * 4;
 	cr_assert_eq(hdr, cs + thl);
 	cr_assert_eq(gso, segs[0]->pay);
 	if (ipver == 4) {
@@ -369,9 +415,11 @@ static void assert_super(int o, struct frame *const *segs, int n)
 	} else {
 		cr_assert_eq(get16(ip + 4), x->len - cs);
 	}
-	cr_assert_eq(get16(x->f + cs + 16),
+	if (udp)
+		cr_assert_eq(get16(x->f + cs + 4), x->len - cs, "UDP length");
+	cr_assert_eq(get16(x->f + cs + (udp ? 6 : 16)),
 		     fold16(pseudo(ip, ipver, x->len - cs)),
-		     "TCP checksum field is not the pseudo-header sum");
+		     "checksum field is not the pseudo-header sum");
 	for (i = 0; i < n; i++)
 		total += segs[i]->pay;
 	cr_assert_eq(x->len, hdr + total, "super-frame payload length");
@@ -381,7 +429,9 @@ static void assert_super(int o, struct frame *const *segs, int n)
 				 "payload of segment %d", i);
 		cut(s, x, hdr, i, off, chunk, i == n - 1);
 		cr_assert_eq(hdr + chunk, segs[i]->end, "segment %d length", i);
-		if (ipver == 4 && ip[6] & 0x40) {	/* DF: any ID */
+		id = (uint16_t)(get16(ip + 4) + i);
+		if (ipver == 4 && ip[6] & 0x40 &&	/* DF: any ID */
+		    get16(segs[i]->p + l2 + 4) != id) {
 			memcpy(s + l2 + 4, segs[i]->p + l2 + 4, 2);
 			memcpy(s + l2 + 10, segs[i]->p + l2 + 10, 2);
 		}
@@ -409,13 +459,14 @@ static void check_bulk(const struct flow *fl)
 }
 
 /* The sequence numbers of these flows wrap around 2^32 mid-stream. */
-static const struct flow v4 = { 4, 0, false, true, 2, 40000, 0, 0xffffc000 };
+static const struct flow v4 = { 4, 0, false, true, 2, 40000, 0, 0xffffc000,
+				0, 0 };
 static const struct flow v4_df_vlan = { 4, 0x2064, true, true, 3, 40001,
-					1000, 0xfffff000 };
+					1000, 0xfffff000, 0, 7919 };
 static const struct flow v6 = { 6, 0, false, true, 4, 40002, 2000,
-				0xffffd000 };
+				0xffffd000, 0, 0 };
 static const struct flow v6_vlan = { 6, 0x0fff, false, false, 5, 40003, 3000,
-				     0x7fffffff };
+				     0x7fffffff, 0, 0 };
 
 Test(gro, merges_45_ipv4_segments_into_one_valid_super_frame)
 {
@@ -435,6 +486,85 @@ Test(gro, merges_45_ipv6_segments_into_one_valid_super_frame)
 Test(gro, merges_45_tagged_ipv6_segments_without_options)
 {
 	check_bulk(&v6_vlan);
+}
+
+/* UDP flows; IPv4 IDs consecutive unless id_step says otherwise. */
+static const struct flow u4 = { .ipver = 4, .df = true, .host = 6,
+				.sport = 40004, .salt = 4000,
+				.proto = IPPROTO_UDP };
+static const struct flow u4_vlan = { .ipver = 4, .tci = 0x0123, .host = 7,
+				     .sport = 40005, .salt = 5000,
+				     .proto = IPPROTO_UDP };
+static const struct flow u4_df_ids = { .ipver = 4, .df = true, .host = 8,
+				       .sport = 40006, .salt = 6000,
+				       .proto = IPPROTO_UDP, .id_step = 7919 };
+static const struct flow u6 = { .ipver = 6, .host = 9, .sport = 40007,
+				.salt = 7000, .proto = IPPROTO_UDP };
+
+Test(gro, merges_45_ipv4_df_udp_datagrams_into_one_valid_super_frame)
+{
+	check_bulk(&u4);
+}
+
+Test(gro, merges_45_tagged_ipv4_udp_datagrams_with_consecutive_ids)
+{
+	check_bulk(&u4_vlan);
+}
+
+Test(gro, merges_45_ipv4_df_udp_datagrams_with_any_ids)
+{
+	check_bulk(&u4_df_ids);
+}
+
+Test(gro, merges_45_ipv6_udp_datagrams_into_one_valid_super_frame)
+{
+	check_bulk(&u6);
+}
+
+Test(gro, udp_passes_unchanged_when_udp_merging_is_off)
+{
+	struct frame *a[5], *b[5];
+	int i;
+
+	gro_merge_udp(g, false);	/* a kernel without UDP_L4 */
+	for (i = 0; i < 5; i++) {
+		a[i] = seg(&u4, i, MSS);
+		b[i] = seg(&v4, i, MSS);
+		feed(a[i]);
+		feed(b[i]);
+	}
+	gro_flush(g);
+	cr_assert_eq(n_out, 6);
+	for (i = 0; i < 5; i++)
+		assert_plain(i, a[i]);
+	assert_super(5, b, 5);	/* TCP still merges */
+	gro_merge_udp(g, true);
+}
+
+Test(gro, tcp_and_udp_with_the_same_addresses_and_ports_never_merge)
+{
+	const struct flow *tcp[] = { &v4, &v6 }, *udp[] = { &u4, &u6 };
+	struct frame *a[10], *b[10];
+	struct flow t;
+	int i, v;
+
+	for (v = 0; v < 2; v++) {
+		t = *tcp[v];
+		t.host = udp[v]->host;
+		t.sport = udp[v]->sport;
+		t.ts = false;
+		for (i = 0; i < 10; i++) {
+			a[i] = seg(&t, i, 1000);
+			b[i] = seg(udp[v], i, 1000);
+			feed(a[i]);
+			feed(b[i]);
+		}
+		gro_flush(g);
+		cr_assert_eq(n_out, 2, "IPv%d: merged", tcp[v]->ipver);
+		assert_super(0, a, 10);
+		assert_super(1, b, 10);
+		clear_outs();
+	}
 }
 
 Test(gro, lone_segment_is_emitted_unchanged_with_zero_vnet_header)
@@ -459,19 +589,24 @@ Test(gro, lone_segment_is_emitted_unchanged_with_zero_vnet_header)
 
 Test(gro, padded_segments_merge_without_their_padding)
 {
-	struct flow fl = v4;
+	struct flow fl[2] = { v4, u4 };
 	struct spec s0 = { .off = 0, .pay = 4, .pad_to = 60 };
 	struct spec s1 = { .off = 4, .pay = 4, .idx = 1, .pad_to = 60 };
 	struct frame *segs[2];
+	int i;
 
-	fl.ts = false;
-	segs[0] = build(&fl, &s0);
-	segs[1] = build(&fl, &s1);
-	feed(segs[0]);
-	feed(segs[1]);
-	gro_flush(g);
-	cr_assert_eq(n_out, 1);
-	assert_super(0, segs, 2);
+	fl[0].ts = false;
+	for (i = 0; i < 2; i++) {
+		segs[0] = build(&fl[i], &s0);
+		segs[1] = build(&fl[i], &s1);
+		cr_assert_eq(segs[1]->len, 60);
+		cr_assert_lt(segs[1]->end, 60);
+		feed(segs[0]);
+		feed(segs[1]);
+		gro_flush(g);
+		cr_assert_eq(n_out, i + 1);
+		assert_super(i, segs, 2);
+	}
 }
 
 Test(gro, out_of_order_segment_flushes_and_starts_again_in_order)
@@ -607,6 +742,138 @@ Test(gro, longer_segment_than_the_first_starts_a_new_super_frame)
 	assert_plain(1, s[2]);
 }
 
+/*
+ * Runs of datagrams of one payload size fed in a row, and the outputs
+ * they must make: how many datagrams each holds (1: passed unchanged),
+ * the first `early` of them before the flush.
+ */
+static const struct {
+	const char *what;
+	struct {
+		int n;
+		size_t pay;
+	} run[3];
+	int early;
+	int outs[3];
+} series[] = {
+	{ "lone", { { 1, 1000 } }, 0, { 1 } },
+	{ "shorter", { { 5, 1000 }, { 1, 100 } }, 1, { 6 } },
+	{ "then more", { { 5, 1000 }, { 1, 100 }, { 1, 1000 } }, 1, { 6, 1 } },
+	{ "longer", { { 2, 1000 }, { 2, 1001 } }, 1, { 2, 2 } },
+	{ "longer alone", { { 2, 1000 }, { 1, 1001 } }, 1, { 2, 1 } },
+	{ "63", { { 63, 500 } }, 0, { 63 } },
+	{ "64", { { 64, 500 } }, 1, { 64 } },
+	{ "65", { { 65, 500 } }, 1, { 64, 1 } },
+	{ "130", { { 130, 500 } }, 2, { 64, 64, 2 } },
+	{ "full", { { 44, 1472 } }, 1, { 44 } },	/* no room for a 45th */
+	{ "over full", { { 50, 1472 } }, 1, { 44, 6 } },
+};
+
+Test(gro, udp_super_frames_close_on_short_longer_64th_or_full_datagrams)
+{
+	const struct flow *fls[] = { &u4, &u6, &u4_vlan };
+	struct frame *d[130];
+	size_t r, off;
+	int f, i, j, n, o;
+
+	for (r = 0; r < sizeof(series) / sizeof(series[0]); r++) {
+		for (f = 0; f < 3; f++) {
+			for (i = n = 0, off = 0; i < 3; i++) {
+				for (j = 0; j < series[r].run[i].n; j++, n++) {
+					struct spec sp = {
+						.off = off, .idx = n,
+						.pay = series[r].run[i].pay
+					};
+
+					d[n] = build(fls[f], &sp);
+					off += sp.pay;
+					feed(d[n]);
+				}
+			}
+			cr_assert_eq(n_out, series[r].early, "%s, flow %d",
+				     series[r].what, f);
+			gro_flush(g);
+			for (i = n = o = 0; i < 3 && series[r].outs[i]; i++) {
+				if (series[r].outs[i] == 1)
+					assert_plain(o++, d[n]);
+				else
+					assert_super(o++, d + n,
+						     series[r].outs[i]);
+				n += series[r].outs[i];
+			}
+			cr_assert_eq(n_out, o, "%s, flow %d", series[r].what,
+				     f);
+			clear_outs();
+			clear_frames();
+		}
+	}
+}
+
+/*
+ * UDP datagrams that must not merge: each passes unchanged after the
+ * pending super-frame of its addresses and ports (or, for a fragment, of
+ * its addresses), and not before one of other ports.
+ */
+static const struct {
+	const char *what;
+	bool v6, by_addrs;
+	size_t pay;
+	struct spec sp;
+} unmergeable[] = {
+	{ "zero checksum", false, false, 1000, { .no_csum = true } },
+	{ "bad checksum", false, false, 1000, { .bad_csum = true } },
+	{ "bad header checksum", false, false, 1000, { .bad_ipcsum = true } },
+	{ "short length field", false, false, 1000, { .bad_len = true } },
+	{ "no payload", false, false, 0, { 0 } },
+	{ "fragment", false, true, 1000, { .frag_xor = 0x20 } },
+	{ "v6 zero checksum", true, false, 1000, { .no_csum = true } },
+	{ "v6 bad checksum", true, false, 1000, { .bad_csum = true } },
+	{ "v6 short length field", true, false, 1000, { .bad_len = true } },
+};
+
+Test(gro, unmergeable_udp_datagrams_pass_after_their_pending_flow)
+{
+	struct frame *a[4], *b[2], *x;
+	struct flow fa, fb;
+	size_t i;
+	int j, o;
+
+	for (i = 0; i < sizeof(unmergeable) / sizeof(unmergeable[0]); i++) {
+		struct spec sp = unmergeable[i].sp;
+
+		fa = unmergeable[i].v6 ? u6 : u4;
+		fb = fa;
+		fb.sport++;
+		sp.off = 2000;
+		sp.pay = unmergeable[i].pay;
+		sp.idx = 2;
+		for (j = 0; j < 4; j++)
+			a[j] = seg(&fa, j < 2 ? j : j + 1, 1000);
+		b[0] = seg(&fb, 0, 1000);
+		b[1] = seg(&fb, 1, 1000);
+		x = build(&fa, &sp);
+		feed(b[0]);
+		feed(a[0]);
+		feed(b[1]);
+		feed(a[1]);
+		feed(x);
+		o = 0;
+		if (unmergeable[i].by_addrs)
+			assert_super(o++, b, 2);
+		assert_super(o++, a, 2);
+		assert_plain(o++, x);
+		cr_assert_eq(n_out, o, "%s", unmergeable[i].what);
+		feed(a[2]);
+		feed(a[3]);
+		gro_flush(g);
+		if (!unmergeable[i].by_addrs)
+			assert_super(o++, b, 2);
+		assert_super(o++, a + 2, 2);
+		cr_assert_eq(n_out, o, "%s", unmergeable[i].what);
+		clear_outs();
+	}
+}
+
 static struct frame *arp(void)
 {
 	struct frame *fr = new_frame(60);
@@ -716,6 +983,7 @@ static const struct {
 	{ "ttl", false, { .ttl_adj = 1 } },
 	{ "vlan tag", false, { .tci = 0x0065 } },
 	{ "ipv4 id gap", false, { .id_adj = 1 } },
+	{ "df flag", false, { .frag_xor = 0x40 } },
 	{ "ece flag", false, { .flags = TH_ACK | TH_ECE } },
 	{ "traffic class", true, { .tos = 0x20 } },
 	{ "flow label", true, { .fl_adj = 1 } },
@@ -723,18 +991,22 @@ static const struct {
 	{ "v6 window", true, { .win_adj = 1 } },
 };
 
-Test(gro, segments_differing_in_headers_or_options_are_not_merged)
+/* The rows of differ for flows fl4 and fl6 (UDP: the IP-level ones). */
+static void check_differ(struct flow fl4, struct flow fl6)
 {
-	struct flow fl4 = v4, fl6 = v6;
 	struct frame *a, *b;
 	size_t i;
 
+	fl4.df = false;		/* for the ID gap */
 	fl4.tci = 0x0064;
 	fl6.tci = 0x0064;
 	for (i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
 		const struct flow *fl = differ[i].v6 ? &fl6 : &fl4;
 		struct spec sp = differ[i].sp;
 
+		if (fl->proto == IPPROTO_UDP &&
+		    (sp.ts_adj || sp.ack_adj || sp.win_adj || sp.flags))
+			continue;
 		sp.off = MSS;
 		sp.pay = MSS;
 		sp.idx = 1;
@@ -748,6 +1020,16 @@ Test(gro, segments_differing_in_headers_or_options_are_not_merged)
 		assert_plain(1, b);
 		clear_outs();
 	}
+}
+
+Test(gro, segments_differing_in_headers_or_options_are_not_merged)
+{
+	check_differ(v4, v6);
+}
+
+Test(gro, udp_datagrams_differing_in_ip_headers_or_ids_are_not_merged)
+{
+	check_differ(u4, u6);
 }
 
 Test(gro, segment_with_bad_checksum_passes_through_unchanged)
@@ -922,10 +1204,7 @@ static struct frame *mangle(int how)
 	put16(ip + 10, 0);
 	put16(ip + 10, (uint16_t)~fold16(sum16(0, ip, 20 + opt)));
 	tcp_len = get16(ip + 2) - 20 - opt;
-	put16(fr->p + tcp + 16, 0);
-	put16(fr->p + tcp + 16,
-	      (uint16_t)~fold16(sum16(pseudo(ip, 4, tcp_len), fr->p + tcp,
-				      tcp_len)));
+	l4_csum(ip, 4, fr->p + tcp, tcp_len);
 	return fr;
 }
 
