@@ -26,7 +26,7 @@ gaps()
 			t = $1 * 1000; n++
 			if (n > 1 && t - last > max) max = t - last
 			last = t
-			if ($NF == 32) ka++
+			if ($NF == 29) ka++	# data header + MAC, empty
 		}
 		END { printf "%d %d %d\n", n, max, ka }' "$1"
 }
