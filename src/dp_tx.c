@@ -22,26 +22,13 @@ void dp_flush_out(struct datapath *dp)
 	pkt_batch_put(dp->pool, &dp->out);
 }
 
-/*
- * Append datagram p to q, the last queued message, when both go to the same
- * address and q can take it as one more UDP GSO segment: every segment of q
- * so far has the same size and p is no larger (a shorter one ends q).  One
- * send then carries a run of frames read from the TAP.
- */
+/* Append datagram p to q, the last queued message, as one more UDP GSO
+ * segment when both go to the same address: one send then carries a run of
+ * frames read from the TAP. */
 static bool coalesce(struct datapath *dp, struct pkt *q, const struct pkt *p)
 {
-	uint32_t seg = q->gso_size ? q->gso_size : q->len;
-
-	if (!dp->udp->gso || p->gso_size || p->len > seg ||
-	    q->len % seg || q->len / seg >= UDP_GSO_MAX_SEGS ||
-	    q->len + p->len > UDP_GSO_MAX_BYTES ||
-	    p->len > pkt_tailroom(q) ||
-	    !udp_addr_equal(&q->addr, &p->addr))
-		return false;
-	memcpy(q->data + q->len, p->data, p->len);
-	q->len += p->len;
-	q->gso_size = seg;
-	return true;
+	return dp->udp->gso && udp_addr_equal(&q->addr, &p->addr) &&
+	       pkt_gso_append(q, p, UDP_GSO_MAX_SEGS, UDP_GSO_MAX_BYTES);
 }
 
 static void queue_out(struct datapath *dp, struct pkt *p)

@@ -114,3 +114,18 @@ void pkt_batch_put(struct pkt_pool *pool, struct pkt_batch *b)
 		pkt_put(pool, b->p[i]);
 	b->n = 0;
 }
+
+int pkt_gso_append(struct pkt *q, const struct pkt *p, unsigned max_segs,
+		   size_t max_len)
+{
+	uint32_t seg = q->gso_size ? q->gso_size : q->len;
+
+	if (!seg || !p->len || p->gso_size || p->len > seg || q->len % seg ||
+	    q->len / seg >= max_segs || (size_t)q->len + p->len > max_len ||
+	    p->len > pkt_tailroom(q))
+		return 0;
+	memcpy(q->data + q->len, p->data, p->len);
+	q->len += p->len;
+	q->gso_size = seg;
+	return 1;
+}

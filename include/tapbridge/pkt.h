@@ -116,4 +116,15 @@ struct pkt_batch {
 /* pkt_batch_put(pool, b): consumes every packet of b; b is left empty. */
 void pkt_batch_put(struct pkt_pool *pool, struct pkt_batch *b);
 
+/*
+ * pkt_gso_append(q, p, max_segs, max_len): append the one datagram in p to
+ * q as one more UDP GSO segment, if q can take it: every segment of q so
+ * far has the same size (q->gso_size, or q->len when q holds one), p is no
+ * larger (a shorter one ends q: nothing is appended after it), and q stays
+ * within max_segs segments, max_len bytes and its storage.  Returns 1 if
+ * appended (q->gso_size then set), 0 if q and p are left as they were.
+ */
+int pkt_gso_append(struct pkt *q, const struct pkt *p, unsigned max_segs,
+		   size_t max_len);
+
 #endif
