@@ -121,12 +121,25 @@ def read_result(path):
     return res
 
 
+def udp_limited(r):
+    """Whether iperf3's sender, not the tunnel, set most UDP results."""
+    return len(r["m"].get("udp_limited", [])) * 2 > len(r["m"].get("udp", []))
+
+
 def ratio(tb, other, key):
     a = tb["med"].get(key)
     b = other["med"].get(key)
     if a is None or b is None or b <= 0 or a <= 0:
         return "-"
-    return "x{:.1f}".format(a / b) if a / b >= 0.095 else "x{:.2f}".format(a / b)
+    s = "x{:.1f}".format(a / b) if a / b >= 0.095 else "x{:.2f}".format(a / b)
+    if key == "udp":
+        # A sender-bound rate is only a lower bound of the tunnel's.
+        lo, hi = udp_limited(tb), udp_limited(other)
+        if lo and hi:
+            return "?"
+        if lo or hi:
+            return (">" if lo else "<") + s
+    return s
 
 
 def cmd_table(d, kinds):
@@ -158,9 +171,7 @@ def cmd_table(d, kinds):
         for key, _, _, fmt, _ in COLUMNS:
             v = r["med"].get(key)
             cell = "-" if v is None else fmt.format(v)
-            if key == "udp" and v is not None and \
-                    len(r["m"].get("udp_limited", [])) * 2 > \
-                    len(r["m"].get("udp", [])):
+            if key == "udp" and v is not None and udp_limited(r):
                 cell = ">" + cell
             line += "{:>{w}}".format(cell, w=wv)
         line += "  |"
