@@ -7,7 +7,8 @@
  * grammar (one line: "status", "status json", "status prometheus") and the
  * status formats (text for people, JSON for scripts, the Prometheus text
  * format for node_exporter).  Serving a request is bounded in time so a
- * stalled client cannot hold up the data path.
+ * stalled client cannot hold up the data path.  src/control.c has the
+ * socket and the requests, src/control_status.c the three formats.
  */
 #ifndef TAPBRIDGE_CONTROL_H
 #define TAPBRIDGE_CONTROL_H
