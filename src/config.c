@@ -6,33 +6,29 @@
  * line is split into words (double quotes group, '#' starts a comment),
  * the first word is looked up in a sorted directive table that says where
  * the directive may appear and whether it may repeat, and its handler
- * checks syntax and range at once.  A faulty line is reported and skipped;
- * parsing goes on.  Cross-field checks run at end of file.
+ * hands the value to its check in config_value.c, which stores it or says
+ * why not.  A faulty line is reported here as "file:line: message" and
+ * skipped; parsing goes on.  Cross-field checks run at end of file.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
 #include <sodium.h>
 
 #include "tapbridge/log.h"
 #include "tapbridge/config.h"
 
+#include "config_impl.h"
+
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
 
-#define LINE_MAX_LEN	1023		/* characters, without the newline */
 #define WORDS_MAX	8		/* words kept; more are only counted */
-#define SHOW_MAX	64		/* characters of a value in a message */
 #define PEERS_MAX	1024
-#define SUN_PATH_LEN	sizeof(((struct sockaddr_un *)0)->sun_path)
 
 enum ctx {
 	CTX_GLOBAL,
@@ -52,11 +48,12 @@ struct parser {
 	bool quoted[WORDS_MAX];
 	int nwords;
 	char words[2 * (LINE_MAX_LEN + 1)];
+	char why[CV_WHY_MAX];		/* a handler's reason for -1 */
 };
 
 struct directive {
 	const char *keyword;
-	void (*handle)(struct parser *p, const char *kw, const char *val);
+	int (*handle)(struct parser *p, const char *kw, const char *val);
 	enum ctx ctx;
 	bool may_repeat;
 	size_t line_off;		/* of its int line field */
@@ -67,7 +64,7 @@ static void vreport(const char *name, int line, const char *fmt, va_list ap)
 
 static void vreport(const char *name, int line, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[CV_WHY_MAX];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (line > 0)
@@ -92,343 +89,87 @@ perr_at(struct parser *p, int line, const char *fmt, ...)
 #define perr(p, ...)	perr_at((p), (p)->line, __VA_ARGS__)
 
 /*
- * show(s): s made safe for a message: control and non-ASCII bytes as \xNN,
- * cut at SHOW_MAX characters with "...".  Uses one of two static buffers,
- * so a message may show two values.
+ * Directive handlers: the value checks of config_value.c, pointed at the
+ * field each directive sets.  0, or -1 with the reason in p->why.
  */
-static const char *show(const char *s)
-{
-	static char bufs[2][SHOW_MAX * 4 + 4];
-	static int which;
-	char *b = bufs[which ^= 1], *o = b;
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n;
 
-	for (n = 0; u[n] && n < SHOW_MAX; n++) {
-		if (u[n] < 0x20 || u[n] >= 0x7f)
-			o += sprintf(o, "\\x%02x", u[n]);
-		else
-			*o++ = (char)u[n];
-	}
-	strcpy(o, u[n] ? "..." : "");
-	return b;
+static int do_interface(struct parser *p, const char *kw, const char *val)
+{
+	return cv_ifname(kw, val, p->c->interface, p->why);
 }
 
-/* copy(dst, size, src): bounded copy; -1 if src does not fit. */
-static int copy(char *dst, size_t size, const char *src)
+static int do_bridge(struct parser *p, const char *kw, const char *val)
 {
-	size_t n = strlen(src);
-
-	if (n >= size)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
+	return cv_ifname(kw, val, p->c->bridge, p->why);
 }
 
-/* Numbers and ports */
-
-/*
- * number(s, max, out): s is decimal digits only, value <= max; 0 or -1.
- * Returns -2 if s is not a plain (perhaps signed) integer at all.
- */
-static int number(const char *s, unsigned long max, unsigned long *out)
+static int do_lan_port(struct parser *p, const char *kw, const char *val)
 {
-	unsigned long v = 0;
-	const char *d = s + (*s == '-');
-
-	if (!*d || strspn(d, "0123456789") != strlen(d))
-		return -2;
-	if (*s == '-')
-		return -1;
-	for (; *d; d++) {
-		if (v > (ULONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned long)(*d - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return cv_ifname(kw, val, p->c->lan_port, p->why);
 }
 
-static void seconds(struct parser *p, const char *kw, const char *val,
-		    unsigned lo, unsigned hi, unsigned *out)
+static int do_private_key(struct parser *p, const char *kw, const char *val)
 {
-	unsigned long v;
-	int r = number(val, hi, &v);
-
-	if (r == -2)
-		perr(p, "'%s' must be a whole number of seconds, got '%s'", kw,
-		     show(val));
-	else if (r < 0 || v < lo)
-		perr(p, "'%s' must be between %u and %u, got '%s'", kw, lo, hi,
-		     show(val));
-	else
-		*out = (unsigned)v;
+	return cv_path(kw, val, p->c->private_key, p->why);
 }
 
-/* port(p, kw, s, out): a port 1..65535 or an error; 0 or -1. */
-static int port(struct parser *p, const char *kw, const char *s,
-		uint16_t *out)
+static int do_preshared_key(struct parser *p, const char *kw,
+			    const char *val)
 {
-	unsigned long v;
-
-	if (number(s, 65535, &v) < 0 || v == 0) {
-		perr(p, "'%s' port must be between 1 and 65535, got '%s'", kw,
-		     show(s));
-		return -1;
-	}
-	*out = (uint16_t)v;
-	return 0;
+	return cv_path(kw, val, p->peer->preshared_key, p->why);
 }
 
-/*
- * split(s, host, port): "host:port" or "[v6]:port" into its parts (host
- * without brackets, in the words buffer it came from); -1 if neither
- * shape.  *v6 says whether brackets were used.
- */
-static int split(char *s, char **host, char **portp, bool *v6)
-{
-	char *colon;
-
-	*v6 = s[0] == '[';
-	if (*v6) {
-		colon = strchr(s, ']');
-		if (!colon || colon[1] != ':')
-			return -1;
-		*colon++ = '\0';
-		*host = s + 1;
-	} else {
-		colon = strchr(s, ':');
-		if (!colon || strchr(colon + 1, ':') || colon == s)
-			return -1;
-		*host = s;
-	}
-	*colon = '\0';
-	*portp = colon + 1;
-	return 0;
-}
-
-/* is_ip(af, s): s is an address of family af, in its one usual form. */
-static bool is_ip(int af, const char *s)
-{
-	struct in6_addr a;
-
-	return inet_pton(af, s, &a) == 1;
-}
-
-/*
- * is_hostname(s): letters, digits, '-' and '.' in labels of 1..63
- * characters, 253 in all, an optional final dot; the last label is not all
- * digits, so "1.2.3" or "256.0.0.1" can never be taken for an address.
- */
-static bool is_hostname(const char *s)
-{
-	size_t len = strlen(s), i, label = 0;
-	bool digits = true;
-
-	if (len > 0 && s[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			digits = true;
-			continue;
-		}
-		if (!strchr("abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", s[i]))
-			return false;
-		if ((label == 0 && s[i] == '-') || ++label > 63)
-			return false;
-		digits = digits && s[i] >= '0' && s[i] <= '9';
-	}
-	return s[len - 1] != '-' && !digits;
-}
-
-/* Directive handlers: check the value, store it or report why not. */
-
-static void do_ifname(struct parser *p, const char *kw, const char *val,
-		      char *dst)
-{
-	if (!*val)
-		perr(p, "'%s' must not be empty", kw);
-	else if (strlen(val) >= IFNAMSIZ)
-		perr(p, "'%s' must be at most %d characters, got '%s'", kw,
-		     IFNAMSIZ - 1, show(val));
-	else if (strpbrk(val, "/:% \t"))
-		perr(p, "'%s' must not contain '/', ':', '%%' or spaces, "
-		     "got '%s'", kw, show(val));
-	else if (!strcmp(val, ".") || !strcmp(val, ".."))
-		perr(p, "'%s' must not be '.' or '..'", kw);
-	else
-		copy(dst, IFNAMSIZ, val);
-}
-
-static void do_interface(struct parser *p, const char *kw, const char *val)
-{
-	do_ifname(p, kw, val, p->c->interface);
-}
-
-static void do_bridge(struct parser *p, const char *kw, const char *val)
-{
-	do_ifname(p, kw, val, p->c->bridge);
-}
-
-static void do_lan_port(struct parser *p, const char *kw, const char *val)
-{
-	do_ifname(p, kw, val, p->c->lan_port);
-}
-
-static void do_path(struct parser *p, const char *kw, const char *val,
-		    char *dst)
-{
-	if (!*val)
-		perr(p, "'%s' must not be empty", kw);
-	else if (copy(dst, CONFIG_PATH_MAX, val) < 0)
-		perr(p, "'%s' is too long", kw);
-}
-
-static void do_private_key(struct parser *p, const char *kw, const char *val)
-{
-	do_path(p, kw, val, p->c->private_key);
-}
-
-static void do_preshared_key(struct parser *p, const char *kw,
+static int do_control_socket(struct parser *p, const char *kw,
 			     const char *val)
 {
-	do_path(p, kw, val, p->peer->preshared_key);
+	return cv_socket_path(kw, val, p->c->control_socket, p->why);
 }
 
-static void do_control_socket(struct parser *p, const char *kw,
-			      const char *val)
-{
-	if (val[0] != '/')
-		perr(p, "'%s' must be an absolute path, got '%s'", kw,
-		     show(val));
-	else if (strlen(val) >= SUN_PATH_LEN)
-		perr(p, "'%s' must be shorter than %zu bytes, got '%s'", kw,
-		     SUN_PATH_LEN, show(val));
-	else
-		copy(p->c->control_socket, CONFIG_PATH_MAX, val);
-}
-
-static void do_rekey_interval(struct parser *p, const char *kw,
-			      const char *val)
-{
-	seconds(p, kw, val, 10, 120, &p->c->rekey_interval);
-}
-
-static void do_wan_mtu(struct parser *p, const char *kw, const char *val)
-{
-	unsigned long v;
-
-	if (!strcmp(val, "auto"))
-		p->c->wan_mtu = 0;
-	else if (number(val, CONFIG_WAN_MTU_MAX, &v) < 0 ||
-		 v < CONFIG_WAN_MTU_MIN)
-		perr(p, "'%s' must be 'auto' or between %u and %u, got '%s'",
-		     kw, CONFIG_WAN_MTU_MIN, CONFIG_WAN_MTU_MAX, show(val));
-	else
-		p->c->wan_mtu = (unsigned)v;
-}
-
-static void do_clamp_mss(struct parser *p, const char *kw, const char *val)
-{
-	if (!strcmp(val, "yes"))
-		p->c->clamp_mss = true;
-	else if (!strcmp(val, "no"))
-		p->c->clamp_mss = false;
-	else
-		perr(p, "'%s' must be 'yes' or 'no', got '%s'", kw, show(val));
-}
-
-static void do_name(struct parser *p, const char *kw, const char *val,
-		    char *dst)
-{
-	size_t n = strlen(val);
-
-	if (n == 0 || n >= CONFIG_NAME_MAX ||
-	    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		   "0123456789_.-") != n || val[0] == '-')
-		perr(p, "'%s' must be a name of 1 to %d letters, digits, "
-		     "'_', '.' or '-', got '%s'", kw, CONFIG_NAME_MAX - 1,
-		     show(val));
-	else
-		copy(dst, CONFIG_NAME_MAX, val);
-}
-
-static void do_user(struct parser *p, const char *kw, const char *val)
-{
-	do_name(p, kw, val, p->c->user);
-}
-
-static void do_control_group(struct parser *p, const char *kw,
+static int do_rekey_interval(struct parser *p, const char *kw,
 			     const char *val)
 {
-	do_name(p, kw, val, p->c->control_group);
+	return cv_seconds(kw, val, 10, 120, &p->c->rekey_interval, p->why);
 }
 
-static void do_keepalive(struct parser *p, const char *kw, const char *val)
+static int do_wan_mtu(struct parser *p, const char *kw, const char *val)
 {
-	seconds(p, kw, val, 0, 3600, &p->peer->keepalive);
+	return cv_wan_mtu(kw, val, &p->c->wan_mtu, p->why);
 }
 
-static void do_listen(struct parser *p, const char *kw, const char *val)
+static int do_clamp_mss(struct parser *p, const char *kw, const char *val)
 {
-	struct config_endpoint *e = &p->c->listen;
-	char buf[LINE_MAX_LEN + 1], *host, *portp;
-	bool v6;
-
-	copy(buf, sizeof(buf), val);
-	if (strspn(val, "0123456789") == strlen(val)) {
-		host = buf + strlen(buf);
-		portp = buf;
-	} else if (split(buf, &host, &portp, &v6) < 0 ||
-		   !is_ip(v6 ? AF_INET6 : AF_INET, host)) {
-		perr(p, "'%s' must be IPv4:port, [IPv6]:port or a port, "
-		     "got '%s'", kw, show(val));
-		return;
-	}
-	if (port(p, kw, portp, &e->port) == 0)
-		copy(e->host, sizeof(e->host), host);
+	return cv_yes_no(kw, val, &p->c->clamp_mss, p->why);
 }
 
-static void do_endpoint(struct parser *p, const char *kw, const char *val)
+static int do_user(struct parser *p, const char *kw, const char *val)
 {
-	struct config_endpoint *e = &p->peer->endpoint;
-	char buf[LINE_MAX_LEN + 1], *host, *portp;
-	bool v6;
-
-	copy(buf, sizeof(buf), val);
-	if (split(buf, &host, &portp, &v6) < 0) {
-		perr(p, "'%s' must be host:port or [IPv6]:port, got '%s'", kw,
-		     show(val));
-		return;
-	}
-	if (!is_ip(v6 ? AF_INET6 : AF_INET, host) &&
-	    (v6 || !is_hostname(host))) {
-		perr(p, "'%s' host must be %s, got '%s'", kw, v6 ?
-		     "an IPv6 address inside [ ]" :
-		     "an IPv4 address or a DNS name", show(host));
-		return;
-	}
-	if (port(p, kw, portp, &e->port) == 0)
-		copy(e->host, sizeof(e->host), host);
+	return cv_name(kw, val, p->c->user, p->why);
 }
 
-static void do_public_key(struct parser *p, const char *kw, const char *val)
+static int do_control_group(struct parser *p, const char *kw,
+			    const char *val)
 {
-	uint8_t *key = p->peer->public_key;
+	return cv_name(kw, val, p->c->control_group, p->why);
+}
 
-	if (keys_from_base64(key, val) < 0)
-		perr(p, "'%s' is not a base64 key of %d bytes (make one with "
-		     "'tapbridge genkey | tapbridge pubkey')", kw, KEYS_LEN);
-	else if (sodium_is_zero(key, KEYS_LEN))
-		perr(p, "'%s' is all zeros, not a public key", kw);
+static int do_keepalive(struct parser *p, const char *kw, const char *val)
+{
+	return cv_seconds(kw, val, 0, 3600, &p->peer->keepalive, p->why);
+}
+
+static int do_listen(struct parser *p, const char *kw, const char *val)
+{
+	return cv_listen(kw, val, &p->c->listen, p->why);
+}
+
+static int do_endpoint(struct parser *p, const char *kw, const char *val)
+{
+	return cv_endpoint(kw, val, &p->peer->endpoint, p->why);
+}
+
+static int do_public_key(struct parser *p, const char *kw, const char *val)
+{
+	return cv_public_key(kw, val, p->peer->public_key, p->why);
 }
 
 #define AT(f)	offsetof(struct config, f)
@@ -474,15 +215,6 @@ static const struct directive *directive_find(const char *kw)
 /* Peer blocks */
 
 static bool is_word(const struct parser *p, int n, const char *s);
-
-static bool is_peer_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n < CONFIG_NAME_MAX &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "0123456789_.-") == n;
-}
 
 /* block_unclosed(p): the open block never got its '}'. */
 static void block_unclosed(struct parser *p)
@@ -539,7 +271,7 @@ static bool peer_line_ok(struct parser *p)
 		perr(p, "'peer' takes a name and '{'");
 	else if (p->nwords == 2 || !is_word(p, 2, "{"))
 		perr(p, "peer '%s' must be followed by '{' on the same line",
-		     show(p->word[1]));
+		     cv_show(p->word[1]));
 	else
 		return true;
 	return false;
@@ -567,12 +299,11 @@ static void do_peer(struct parser *p)
 		p->brace_missing = p->nwords == 2 && named;
 	if (!named)
 		return;
-	if (!is_peer_name(name)) {
-		perr(p, "peer name '%s' must be 1 to %d characters of "
-		     "A-Z a-z 0-9 _ . -", show(name), CONFIG_NAME_MAX - 1);
+	if (cv_peer_name(name, p->why) < 0) {
+		perr(p, "%s", p->why);
 		return;
 	}
-	copy(p->scratch.name, sizeof(p->scratch.name), name);
+	cv_copy(p->scratch.name, sizeof(p->scratch.name), name);
 	old = config_find_peer(p->c, name);
 	if (old) {
 		perr(p, "peer '%s' defined twice (first at line %d)", name,
@@ -581,7 +312,7 @@ static void do_peer(struct parser *p)
 	}
 	if (opens && (np = peer_add(p, name))) {
 		p->peer = np;
-		copy(np->name, sizeof(np->name), name);
+		cv_copy(np->name, sizeof(np->name), name);
 	}
 }
 
@@ -741,7 +472,7 @@ static void dispatch(struct parser *p)
 			perr(p, "'{' must end the 'peer NAME' line");
 	} else if (!(d = directive_find(kw))) {
 		perr(p, "unknown directive '%s' (see tapbridge.conf(5))",
-		     show(kw));
+		     cv_show(kw));
 	} else if (!d->handle) {
 		do_peer(p);
 	} else if (context_ok(p, d)) {
@@ -756,8 +487,8 @@ static void dispatch(struct parser *p)
 			perr(p, "'%s' needs a value", kw);
 		else if (p->nwords > 2)
 			perr(p, "'%s' takes one value", kw);
-		else
-			d->handle(p, kw, p->word[1]);
+		else if (d->handle(p, kw, p->word[1]) < 0)
+			perr(p, "%s", p->why);
 	}
 }
 
@@ -846,7 +577,7 @@ static void finish(struct parser *p)
 	    strlen(c->control_socket) >= SUN_PATH_LEN)
 		perr_at(p, 0, "default control socket '%s' is %zu bytes or "
 			"longer: set 'control-socket'",
-			show(c->control_socket), SUN_PATH_LEN);
+			cv_show(c->control_socket), SUN_PATH_LEN);
 }
 
 /* Public functions */
@@ -859,12 +590,12 @@ void config_init(struct config *c, const char *file)
 	memset(c, 0, sizeof(*c));
 	file = file ? file : "";
 	snprintf(c->file, sizeof(c->file), "%s", file);
-	copy(c->interface, sizeof(c->interface), "tap0");
-	copy(c->bridge, sizeof(c->bridge), "br0");
+	cv_copy(c->interface, sizeof(c->interface), "tap0");
+	cv_copy(c->bridge, sizeof(c->bridge), "br0");
 	c->rekey_interval = 120;
 	c->wan_mtu = 0;
 	c->clamp_mss = true;
-	copy(c->user, sizeof(c->user), "tapbridge");
+	cv_copy(c->user, sizeof(c->user), "tapbridge");
 
 	slash = strrchr(file, '/');
 	base = slash ? slash + 1 : file;
