@@ -429,11 +429,13 @@ static int set_names(struct bridge *b, const char *br, const char *tap,
 	return 0;
 }
 
-struct bridge *bridge_setup(const char *br, const char *tap, const char *lan)
+struct bridge *bridge_setup(const char *br, const char *tap, const char *lan,
+			    enum bridge_part *failed)
 {
 	struct bridge *b;
 	bool created = false, has_lan = lan && *lan;
 
+	*failed = BRIDGE_PART_OTHER;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		log_warn("cannot set up bridge '%s'", br ? br : "");
@@ -441,20 +443,29 @@ struct bridge *bridge_setup(const char *br, const char *tap, const char *lan)
 	}
 	if (set_names(b, br, tap, lan) < 0 || sock_open(b) < 0)
 		goto fail_free;
-	if (find_bridge(b) < 0 || find_port(b, &b->tap, "tap") < 0)
+	*failed = BRIDGE_PART_BRIDGE;
+	if (find_bridge(b) < 0)
 		goto fail_sock;
+	*failed = BRIDGE_PART_TAP;
+	if (find_port(b, &b->tap, "tap") < 0)
+		goto fail_sock;
+	*failed = BRIDGE_PART_LAN;
 	if (has_lan && find_port(b, &b->lan, "lan-port") < 0)
 		goto fail_sock;
 
+	*failed = BRIDGE_PART_BRIDGE;
 	created = b->ifindex == 0;
 	if (created && create_bridge(b) < 0)
 		goto fail_sock;
 	if (b->ours && set_defaults(b) < 0)
 		goto fail_delete_bridge;
+	*failed = BRIDGE_PART_TAP;
 	if (port_attach(b, &b->tap) < 0)
 		goto fail_delete_bridge;
+	*failed = BRIDGE_PART_LAN;
 	if (has_lan && port_attach(b, &b->lan) < 0)
 		goto fail_release_tap;
+	*failed = BRIDGE_PART_BRIDGE;
 	if (bridge_up(b) < 0)
 		goto fail_release_lan;
 	return b;

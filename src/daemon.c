@@ -572,6 +572,48 @@ static int priv_main(struct daemon *d)
 
 /* ---- setup and teardown ---- */
 
+/*
+ * A start refused a value that -t accepted (only the kernel could tell):
+ * the module said why; say which line set the value.  line 0: a default.
+ */
+static void refused(const struct config *c, int line, const char *what,
+		    const char *value)
+{
+	if (line)
+		log_warnx("%s:%d: cannot use %s '%s' (see the message above)",
+			  c->file, line, what, value);
+	else
+		log_warnx("%s: cannot use the default %s '%s' (see the message "
+			  "above)", c->file, what, value);
+}
+
+static void refused_listen(const struct config *c)
+{
+	const struct config_endpoint *l = &c->listen;
+	char v[CONFIG_HOST_MAX + 16];
+
+	snprintf(v, sizeof(v), strchr(l->host, ':') ? "[%s]:%u" : "%s:%u",
+		 l->host[0] ? l->host : "*", l->port);
+	refused(c, l->line, "listen", v);
+}
+
+static void refused_bridge(const struct config *c, enum bridge_part part)
+{
+	switch (part) {
+	case BRIDGE_PART_BRIDGE:
+		refused(c, c->bridge_line, "bridge", c->bridge);
+		break;
+	case BRIDGE_PART_TAP:
+		refused(c, c->interface_line, "interface", c->interface);
+		break;
+	case BRIDGE_PART_LAN:
+		refused(c, c->lan_port_line, "lan-port", c->lan_port);
+		break;
+	case BRIDGE_PART_OTHER:
+		break;
+	}
+}
+
 static int match_lan_mtu(struct daemon *d)
 {
 	const struct config *c = d->cfg;
@@ -583,9 +625,9 @@ static int match_lan_mtu(struct daemon *d)
 			return -1;
 	}
 	if (mtu > MAX_FRAME - WIRE_ETH_HDR_LEN - 8) {
-		log_warnx("lan-port '%s' has mtu %u; tapbridge carries frames "
-			  "of mtu %u at most", c->lan_port, mtu,
-			  MAX_FRAME - WIRE_ETH_HDR_LEN - 8);
+		log_warnx("%s:%d: lan-port '%s' has mtu %u; tapbridge carries "
+			  "frames of mtu %u at most", c->file, c->lan_port_line,
+			  c->lan_port, mtu, MAX_FRAME - WIRE_ETH_HDR_LEN - 8);
 		return -1;
 	}
 	return bridge_set_mtu(d->bridge, c->interface, mtu);
@@ -638,6 +680,7 @@ static int setup(struct daemon *d)
 {
 	const struct config *c = d->cfg;
 	struct keys_secret *priv;
+	enum bridge_part part;
 	int created;
 
 	priv = load_private(c);
@@ -648,17 +691,29 @@ static int setup(struct daemon *d)
 			  c->private_key_line, c->private_key);
 		return -1;
 	}
-	if (sandbox_user(c->user, &d->uid, &d->gid) < 0 ||
-	    udp_open(&d->udp, c->listen.host, c->listen.port) < 0 ||
-	    specs_make(c, &d->udp, &d->specs) < 0)
+	if (sandbox_user(c->user, &d->uid, &d->gid) < 0) {
+		refused(c, c->user_line, "user", c->user);
+		return -1;
+	}
+	if (udp_open(&d->udp, c->listen.host, c->listen.port) < 0) {
+		refused_listen(c);
+		return -1;
+	}
+	if (specs_make(c, &d->udp, &d->specs) < 0)
 		return -1;
 	d->control = control_open(c->control_socket);
-	if (!d->control || control_allow_group(c) < 0 ||
-	    sandbox_root(SANDBOX_ROOT) < 0)
+	if (!d->control) {
+		refused(c, c->control_socket_line, "control-socket",
+			c->control_socket);
+		return -1;
+	}
+	if (control_allow_group(c) < 0 || sandbox_root(SANDBOX_ROOT) < 0)
 		return -1;
 	d->tap_fd = tap_open(c->interface, &created);
-	if (d->tap_fd < 0)
+	if (d->tap_fd < 0) {
+		refused(c, c->interface_line, "interface", c->interface);
 		return -1;
+	}
 	/* UDP super-frames are only written, never read: the send path
 	 * segments TCP only, so USO stays off once probed. */
 	d->tap_uso = tap_has_uso(d->tap_fd, TAP_OFFLOADS);
@@ -667,8 +722,12 @@ static int setup(struct daemon *d)
 			 "offload (Linux < 6.2); received UDP datagrams are "
 			 "written one by one", c->interface);
 	tap_offload(d->tap_fd, c->interface, TAP_OFFLOADS);
-	d->bridge = bridge_setup(c->bridge, c->interface, c->lan_port);
-	if (!d->bridge || match_lan_mtu(d) < 0)
+	d->bridge = bridge_setup(c->bridge, c->interface, c->lan_port, &part);
+	if (!d->bridge) {
+		refused_bridge(c, part);
+		return -1;
+	}
+	if (match_lan_mtu(d) < 0)
 		return -1;
 	/* Room for bursts while the daemon is busy sealing (default 500). */
 	bridge_set_txqlen(d->bridge, c->interface, TAP_TXQLEN);

@@ -16,13 +16,23 @@
 
 struct bridge;
 
+/* Which of the three names a failed bridge_setup could not use. */
+enum bridge_part {
+	BRIDGE_PART_OTHER,	/* none in particular (netlink, memory) */
+	BRIDGE_PART_BRIDGE,
+	BRIDGE_PART_TAP,
+	BRIDGE_PART_LAN,
+};
+
 /*
- * bridge_setup(br, tap, lan): create or reuse bridge br, enslave tap and
- * lan (lan may be NULL or ""), bring all three up.  A lan port already
- * enslaved to another bridge is an error.  On failure, undoes what it did,
- * logs why once, and returns NULL.  Returns a handle for bridge_teardown.
+ * bridge_setup(br, tap, lan, failed): create or reuse bridge br, enslave
+ * tap and lan (lan may be NULL or ""), bring all three up.  A lan port
+ * already enslaved to another bridge is an error.  On failure, undoes what
+ * it did, logs why once, sets *failed to the part at fault and returns
+ * NULL.  Returns a handle for bridge_teardown.
  */
-struct bridge *bridge_setup(const char *br, const char *tap, const char *lan);
+struct bridge *bridge_setup(const char *br, const char *tap, const char *lan,
+			    enum bridge_part *failed);
 
 /*
  * bridge_set_mtu(b, ifname, mtu): set the MTU of one interface by name.

@@ -67,13 +67,15 @@ run_one()
 	echo "$rc"
 }
 
-# check NAME FILE WHERE REGEX [runtime]: both -t and a real start must
-# refuse FILE with exit 1 and a message "WHERE: ..." matching REGEX
+# check NAME FILE WHERE REGEX [runtime [WHY]]: both -t and a real start
+# must refuse FILE with exit 1 and a message "WHERE: ..." matching REGEX
 # (WHERE is FILE:LINE or FILE; empty: any message matching REGEX).
-# "runtime": -t accepts it, the start refuses it.
+# "runtime": -t accepts it, the start refuses it, and says WHY (a regex)
+# too: the module's reason, on a line of its own.
 check()
 {
-	local name=$1 file=$2 where=$3 re=$4 runtime=${5:-} how rc left bad
+	local name=$1 file=$2 where=$3 re=$4 runtime=${5:-} why=${6:-}
+	local how rc left bad
 	ncase=$((ncase + 1))
 	for how in test start; do
 		bad=""
@@ -89,6 +91,10 @@ check()
 			bad="no '$where: ' in the message"
 		elif ! grep -E -- "$re" "$D/out" | grep -qF -- "$where: "; then
 			bad="the '$where: ' line does not match /$re/"
+		fi
+		if [ "$how" = start ] && [ -n "$why" ] &&
+			! grep -qE -- "$why" "$D/out"; then
+			bad="${bad:+$bad; }no reason matching /$why/"
 		fi
 		if grep -qE 'Sanitizer|runtime error:|BUG at' "$D/out"; then
 			bad="${bad:+$bad; }sanitizer or BUG report"
@@ -240,22 +246,25 @@ for how in test start; do
 done
 
 lab_step "mistakes only a real start can find"
-# The modules that find these (bridge, tap, udp) do not know the line that
-# named the interface or address, so their message has none: only the
-# message, the exit status and the clean-up are checked.
+# The module that finds these (bridge, tap, udp) says why; the daemon then
+# names the line that set the value.
 L=$(line_of '^lan-port ')
 mk nolan -e "${L}s/.*/lan-port eth9/"
-check lan-port-missing "$D/nolan.conf" "" "'eth9' does not exist" runtime
+check lan-port-missing "$D/nolan.conf" "$D/nolan.conf:$L" \
+	"cannot use lan-port 'eth9'" runtime "'eth9' does not exist"
 L=$(line_of '^bridge ')
 mk brwan -e "${L}s/.*/bridge wan0/"
-check bridge-not-a-bridge "$D/brwan.conf" "" \
-	"'wan0' exists and is not a bridge" runtime
+check bridge-not-a-bridge "$D/brwan.conf" "$D/brwan.conf:$L" \
+	"cannot use bridge 'wan0'" runtime "'wan0' exists and is not a bridge"
 L=$(line_of '^interface ')
 mk taplo -e "${L}s/.*/interface lo/"
-check interface-not-a-tap "$D/taplo.conf" "" "'lo'.*not a TAP" runtime
+check interface-not-a-tap "$D/taplo.conf" "$D/taplo.conf:$L" \
+	"cannot use interface 'lo'" runtime "'lo'.*not a TAP"
 L=$(line_of '^listen ')
 mk noaddr -e "${L}s/.*/listen 198.18.0.99:$LAB_PORT/"
-check listen-not-local "$D/noaddr.conf" "" "198.18.0.99" runtime
+check listen-not-local "$D/noaddr.conf" "$D/noaddr.conf:$L" \
+	"cannot use listen '198.18.0.99:$LAB_PORT'" runtime \
+	"cannot listen on 198.18.0.99"
 
 lab_say "$ncase mistakes, $nfail failed checks"
 [ "$nfail" -eq 0 ] || lab_fail "$nfail checks failed (see above)"
