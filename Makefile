@@ -10,7 +10,7 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DAEMON_USER ?= tapbridge
 DESTDIR     ?=
 
-VERSION     := 0.1.0
+VERSION     := 0.2.0
 BUILD       ?= build
 SAN         ?=
 
@@ -60,6 +60,9 @@ all: $(BIN)
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The version is compiled in: a new one in this file rebuilds its users.
+$(BUILD)/src/main.o $(BUILD)/src/daemon.o: Makefile
 
 $(LIB): $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@; $(AR) rcs $@ $^
