@@ -232,8 +232,14 @@ int control_query(const char *path, const char *request, FILE *out)
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		log_warn("cannot connect to control socket '%s' (is tapbridge "
-			 "running with this configuration?)", path);
+		if (errno == EACCES || errno == EPERM)
+			log_warn("cannot connect to control socket '%s' (only "
+				 "root and members of its 'control-group' "
+				 "may)", path);
+		else
+			log_warn("cannot connect to control socket '%s' (is "
+				 "tapbridge running with this configuration?)",
+				 path);
 		goto out_close;
 	}
 	snprintf(req, sizeof(req), "%s\n", request);

@@ -3,6 +3,9 @@
 # rx/tx counters move between two samples; --prometheus follows the text
 # exposition format (promtool check metrics when promtool is installed,
 # else the format check below) and its values are those of --json.
+# With 'control-group nogroup' gateway A's socket is 0660 group nogroup:
+# uid nobody in group nogroup gets the status, uid nobody outside it is
+# refused at the socket.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -161,7 +164,15 @@ print(json.dumps(j, sort_keys=True))' "$1"
 }
 
 rx2='' tx2=''
-lab_default_up
+getent group nogroup >/dev/null || lab_fail "no group 'nogroup' on this host"
+lab_up
+lab_keys
+lab_conf
+# Gateway A hands its control socket to group nogroup (see the last steps).
+sed -i '/^control-socket /a control-group nogroup' "$LAB_DIR/gwA.conf"
+lab_start A
+lab_start B
+lab_wait_link
 
 lab_step "status --json parses, and its counters move under a ping stream"
 lab_bg hA "$LAB_DIR/ping.out" ping -n -q -i 0.05 -c 100 -w 20 "$LAB_LAN4_B"
@@ -225,6 +236,59 @@ fi
 lab_step "status refuses two formats at once"
 ! lab_in gwA "$TAPBRIDGE" status --json --prometheus -c "$LAB_DIR/gwA.conf" \
 	>/dev/null 2>&1 || lab_fail "status --json --prometheus was accepted"
+
+lab_step "control-group: gwA.sock is 0660 group nogroup, gwB.sock 0600 root"
+sa=$(stat -c '%a %U:%G' "$LAB_DIR/gwA.sock")
+sb=$(stat -c '%a %U:%G' "$LAB_DIR/gwB.sock")
+[ "$sa" = "660 root:nogroup" ] ||
+	lab_fail "gwA.sock is $sa, not 660 root:nogroup"
+[ "$sb" = "600 root:root" ] || lab_fail "gwB.sock is $sb, not 600 root:root"
+lab_say "gwA.sock $sa, gwB.sock $sb"
+
+# status_as GID GROUPS ARGS...: `tapbridge status ARGS -c gwA.conf` in
+# gateway A's namespace as uid nobody, gid GID, supplementary GROUPS (""
+# for none); stdout to as.out, stderr to as.err.
+status_as()
+{
+	local g=(--clear-groups)
+	[ -z "$2" ] || g=(--groups="$2")
+	lab_in gwA setpriv --reuid=nobody --regid="$1" "${g[@]}" \
+		"$TAPBRIDGE" status "${@:3}" -c "$LAB_DIR/gwA.conf" \
+		>"$LAB_DIR/as.out" 2>"$LAB_DIR/as.err"
+}
+
+lab_step "control-group: uid nobody in group nogroup gets the status"
+# Let others through the lab directory (not list it) and read gwA.conf,
+# which holds no secret; the key files stay 0600 root.
+chmod 711 "$LAB_DIR"
+chmod 644 "$LAB_DIR/gwA.conf"
+for cred in nogroup: 54321:nogroup; do
+	gid=${cred%%:*} groups=${cred#*:}
+	status_as "$gid" "$groups" --json ||
+		lab_fail "status --json as nobody:$gid: $(cat "$LAB_DIR/as.err")"
+	peer=$("$LAB_PY" "$LAB_LIB/jget.py" peer.name <"$LAB_DIR/as.out") ||
+		lab_fail "status --json as nobody:$gid: $(cat "$LAB_DIR/as.out")"
+	[ "$peer" = b ] || lab_fail "status as nobody:$gid names peer '$peer'"
+	lab_say "uid nobody, gid $gid, groups '$groups': --json names peer '$peer'"
+done
+status_as nogroup "" ||
+	lab_fail "text status as nobody failed: $(cat "$LAB_DIR/as.err")"
+grep -q "^peer 'b' " "$LAB_DIR/as.out" ||
+	lab_fail "text status as nobody lacks the peer: $(cat "$LAB_DIR/as.out")"
+
+lab_step "control-group: uid nobody outside group nogroup is refused"
+status_as 54321 "" --json
+rc=$?
+[ "$rc" -ne 0 ] ||
+	lab_fail "status as nobody:54321 was answered: $(cat "$LAB_DIR/as.out")"
+[ ! -s "$LAB_DIR/as.out" ] ||
+	lab_fail "status as nobody:54321 printed: $(cat "$LAB_DIR/as.out")"
+grep -q "cannot connect to control socket '.*/gwA.sock'.*control-group.*Permission denied" \
+	"$LAB_DIR/as.err" ||
+	lab_fail "status as nobody:54321, unclear error: $(cat "$LAB_DIR/as.err")"
+lab_say "exit $rc: $(cat "$LAB_DIR/as.err")"
+chmod 600 "$LAB_DIR/gwA.conf"
+chmod 700 "$LAB_DIR"
 
 lab_finish
 echo "PASS: 18-status"
