@@ -23,35 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tapbridge/eth.h"
 #include "tapbridge/gro.h"
 
-#define ETH_HDR_LEN	14
-#define ETH_TAG_LEN	4
-#define ETH_ADDRS_LEN	12	/* destination and source MAC */
-#define ETYPE_IPV4	0x0800
-#define ETYPE_IPV6	0x86dd
-#define ETYPE_8021Q	0x8100
-
-#define IPV4_HDR_LEN	20
-#define IPV4_DF		0x40	/* in the first byte of the fragment field */
-#define IPV4_FRAG_MASK	0x3fff	/* MF and offset */
-#define IPV6_HDR_LEN	40
-
-#define TCP_HDR_LEN	20
-#define TCP_CSUM_OFF	16
-#define UDP_HDR_LEN	8
-#define UDP_CSUM_OFF	6
 #define UDP_MAX_SEGS	64	/* the kernel refuses more than 128 */
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5	/* Linux 6.2 headers; kernels >= 4.18 */
 #endif
-#define TH_FIN		0x01
-#define TH_SYN		0x02
-#define TH_RST		0x04
-#define TH_PSH		0x08
-#define TH_ACK		0x10
-#define TH_URG		0x20
-#define TH_CWR		0x80
 
 _Static_assert(sizeof(struct virtio_net_hdr) == GRO_VNET_HDR_LEN,
 	       "virtio_net_hdr size");
@@ -115,29 +93,16 @@ struct gro {
 
 static const uint8_t zero_vnet[GRO_VNET_HDR_LEN];
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static void put_le16(uint8_t *p, uint16_t v)
 {
 	v = htole16(v);
 	memcpy(p, &v, sizeof(v));
 }
 
+/*
+ * Not gso_csum_add/gso_csum_fold: fuzz_gro links gro.c alone (fuzz.mk), and
+ * those sum in network order and complement; these keep data byte order.
+ */
 static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
 {
 	uint32_t w[4];
@@ -184,10 +149,10 @@ static uint64_t csum_pseudo(const uint8_t *ip, int ipver, uint8_t proto,
 
 	if (ipver == 4) {
 		tail[1] = proto;
-		put16(tail + 2, (uint16_t)l4_len);
+		eth_put16(tail + 2, (uint16_t)l4_len);
 		return csum_add(csum_add(0, ip + 12, 8), tail, 4);
 	}
-	put16(tail + 2, (uint16_t)l4_len);	/* 32-bit length < 2^16 */
+	eth_put16(tail + 2, (uint16_t)l4_len);	/* 32-bit length < 2^16 */
 	tail[7] = proto;
 	return csum_add(csum_add(0, ip + 8, 32), tail, 8);
 }
@@ -211,13 +176,13 @@ static enum kind parse_ipv4(struct seg *s, const uint8_t *ip, size_t *tcp_len,
 	if (s->len < s->l2 + IPV4_HDR_LEN || ip[0] >> 4 != 4)
 		return K_OTHER;
 	hl = (size_t)(ip[0] & 0x0f) * 4;
-	tot = get16(ip + 2);
+	tot = eth_get16(ip + 2);
 	if (hl < IPV4_HDR_LEN || tot < hl || s->l2 + tot > s->len ||
 	    (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP))
 		return K_OTHER;
 	s->ipver = 4;
 	s->proto = ip[9];
-	if (get16(ip + 6) & IPV4_FRAG_MASK)
+	if (eth_get16(ip + 6) & (IPV4_MF | IPV4_OFFSET_MASK))
 		return K_ADDRS;
 	s->tcp = s->l2 + hl;
 	*tcp_len = tot - hl;
@@ -232,7 +197,7 @@ static enum kind parse_ipv6(struct seg *s, const uint8_t *ip, size_t *tcp_len)
 
 	if (s->len < s->l2 + IPV6_HDR_LEN || ip[0] >> 4 != 6)
 		return K_OTHER;
-	plen = get16(ip + 4);
+	plen = eth_get16(ip + 4);
 	if (s->l2 + IPV6_HDR_LEN + plen > s->len)
 		return K_OTHER;
 	s->ipver = 6;
@@ -257,7 +222,7 @@ static enum kind classify_udp(struct seg *s, size_t udp_len, bool clean)
 
 	if (udp_len < UDP_HDR_LEN)
 		return K_ADDRS;
-	if (!clean || udp_len == UDP_HDR_LEN || get16(uh + 4) != udp_len ||
+	if (!clean || udp_len == UDP_HDR_LEN || eth_get16(uh + 4) != udp_len ||
 	    s->len > GRO_MAX_LEN || (uh[6] == 0 && uh[7] == 0))
 		return K_PORTS;
 	if (csum_fold(csum_add(csum_pseudo(s->f + s->l2, s->ipver,
@@ -286,16 +251,16 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
 	s->l2 = ETH_HDR_LEN;
 	if (len < ETH_HDR_LEN)
 		return K_OTHER;
-	type = get16(f + 12);
-	if (type == ETYPE_8021Q) {
+	type = eth_get16(f + ETH_ADDRS_LEN);
+	if (type == ETHERTYPE_8021Q) {
 		s->l2 += ETH_TAG_LEN;
 		if (len < s->l2)
 			return K_OTHER;
-		type = get16(f + 16);
+		type = eth_get16(f + ETH_ADDRS_LEN + ETH_TAG_LEN);
 	}
-	if (type == ETYPE_IPV4)
+	if (type == ETHERTYPE_IPV4)
 		k = parse_ipv4(s, f + s->l2, &tcp_len, &clean);
-	else if (type == ETYPE_IPV6)
+	else if (type == ETHERTYPE_IPV6)
 		k = parse_ipv6(s, f + s->l2, &tcp_len);
 	else
 		return K_OTHER;
@@ -308,8 +273,9 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
 	th = f + s->tcp;
 	thl = (size_t)(th[12] >> 4) * 4;
 	if (!clean || thl < TCP_HDR_LEN || thl >= tcp_len ||
-	    len > GRO_MAX_LEN || (th[13] & TH_ACK) == 0 ||
-	    th[13] & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_CWR))
+	    len > GRO_MAX_LEN || (th[13] & TCP_FLAG_ACK) == 0 ||
+	    th[13] & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST |
+		      TCP_FLAG_URG | TCP_FLAG_CWR))
 		return K_PORTS;
 	if (csum_fold(csum_add(csum_pseudo(f + s->l2, s->ipver, IPPROTO_TCP,
 					   tcp_len),
@@ -371,17 +337,17 @@ static void slot_emit(struct gro *g, struct slot *sl)
 		return;
 	}
 	if (ipver == 4) {
-		put16(ip + 2, (uint16_t)(sl->len - sl->l2));
-		put16(ip + 10, 0);
+		eth_put16(ip + 2, (uint16_t)(sl->len - sl->l2));
+		eth_put16(ip + 10, 0);
 		csum = (uint16_t)~csum_fold(csum_add(0, ip, IPV4_HDR_LEN));
 		memcpy(ip + 10, &csum, 2);
 	} else {
-		put16(ip + 4, (uint16_t)(sl->len - sl->tcp));
+		eth_put16(ip + 4, (uint16_t)(sl->len - sl->tcp));
 	}
 	csum = csum_fold(csum_pseudo(ip, ipver, sl->proto, sl->len - sl->tcp));
 	vnet[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	if (sl->proto == IPPROTO_UDP) {
-		put16(th + 4, (uint16_t)(sl->len - sl->tcp));
+		eth_put16(th + 4, (uint16_t)(sl->len - sl->tcp));
 		memcpy(th + UDP_CSUM_OFF, &csum, 2);
 		vnet[1] = VIRTIO_NET_HDR_GSO_UDP_L4;
 		put_le16(vnet + 8, UDP_CSUM_OFF);
@@ -410,13 +376,13 @@ static void slot_start(struct gro *g, struct slot *sl, const struct seg *s)
 	sl->len = s->hdr + s->pay;
 	sl->stamp = g->clock++;
 	sl->segs = 1;
-	sl->next_seq = get32(th + 4) + (uint32_t)s->pay;
+	sl->next_seq = eth_get32(th + 4) + (uint32_t)s->pay;
 	sl->l2 = (uint16_t)s->l2;
 	sl->tcp = (uint16_t)s->tcp;
 	sl->hdr = (uint16_t)s->hdr;
 	sl->gso = (uint16_t)s->pay;
 	sl->last_pay = sl->gso;
-	sl->last_id = get16(s->f + s->l2 + 4);
+	sl->last_id = eth_get16(s->f + s->l2 + 4);
 	sl->psh = 0;
 	sl->ipver = (uint8_t)s->ipver;
 	sl->proto = s->proto;
@@ -434,10 +400,10 @@ static bool slot_can_join(const struct slot *sl, const struct seg *s)
 		return false;	/* tag, or header length */
 	if (sl->ipver == 4) {
 		if (ia[1] != ib[1] || ia[8] != ib[8] ||
-		    (ia[6] ^ ib[6]) & IPV4_DF)
+		    (eth_get16(ia + 6) ^ eth_get16(ib + 6)) & IPV4_DF)
 			return false;
-		if (!(ib[6] & IPV4_DF) &&
-		    get16(ib + 4) != (uint16_t)(sl->last_id + 1))
+		if (!(eth_get16(ib + 6) & IPV4_DF) &&
+		    eth_get16(ib + 4) != (uint16_t)(sl->last_id + 1))
 			return false;
 	} else if (memcmp(ia, ib, 4) || ia[7] != ib[7]) {
 		return false;
@@ -446,8 +412,8 @@ static bool slot_can_join(const struct slot *sl, const struct seg *s)
 		return s->pay <= sl->gso && sl->last_pay == sl->gso &&
 		       sl->segs < UDP_MAX_SEGS &&
 		       sl->len + s->pay <= GRO_MAX_LEN;
-	if (get32(tb + 4) != sl->next_seq || memcmp(ta + 8, tb + 8, 5) ||
-	    (ta[13] ^ tb[13]) & ~TH_PSH || memcmp(ta + 14, tb + 14, 2) ||
+	if (eth_get32(tb + 4) != sl->next_seq || memcmp(ta + 8, tb + 8, 5) ||
+	    (ta[13] ^ tb[13]) & ~TCP_FLAG_PSH || memcmp(ta + 14, tb + 14, 2) ||
 	    memcmp(ta + TCP_HDR_LEN, tb + TCP_HDR_LEN,
 		   sl->hdr - sl->tcp - TCP_HDR_LEN))
 		return false;	/* ack, header length, flags, window, opts */
@@ -465,9 +431,9 @@ static void slot_join(struct gro *g, struct slot *sl, const struct seg *s)
 	sl->segs++;
 	sl->next_seq += (uint32_t)s->pay;
 	sl->last_pay = (uint16_t)s->pay;
-	sl->last_id = get16(s->f + s->l2 + 4);
-	sl->psh |= flags & TH_PSH;
-	if (flags & TH_PSH || s->pay < sl->gso ||
+	sl->last_id = eth_get16(s->f + s->l2 + 4);
+	sl->psh |= flags & TCP_FLAG_PSH;
+	if (flags & TCP_FLAG_PSH || s->pay < sl->gso ||
 	    sl->len + sl->gso > GRO_MAX_LEN ||
 	    (sl->proto == IPPROTO_UDP && sl->segs == UDP_MAX_SEGS))
 		slot_emit(g, sl);
@@ -483,7 +449,7 @@ static void merge(struct gro *g, const struct seg *s)
 	}
 	if (sl)
 		slot_emit(g, sl);
-	if (s->proto == IPPROTO_TCP && s->f[s->tcp + 13] & TH_PSH) {
+	if (s->proto == IPPROTO_TCP && s->f[s->tcp + 13] & TCP_FLAG_PSH) {
 		pass(g, s->f, s->len);	/* would be complete at once */
 		return;
 	}

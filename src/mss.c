@@ -21,7 +21,6 @@
  */
 #define IPV6_MAX_EXT_HDRS	8
 
-#define TCP_FLAG_SYN		0x02
 /* 40 option bytes hold at most 10 four-byte MSS options. */
 #define MAX_MSS_OPTS		10
 
