@@ -8,10 +8,7 @@
  * headers are fixed up when the slot is released.  Frames are parsed by
  * byte access only, each offset checked against the frame length first;
  * wire fields are big-endian except the virtio_net_hdr (little-endian).
- *
- * Ones'-complement sums are taken over native-order 32-bit words into a
- * 64-bit accumulator; folded, they give the 16-bit sum in the byte order
- * of the data (RFC 1071, section 2(B)), so results are stored with memcpy.
+ * Checksums are summed and folded by gso.c's helpers.
  */
 #include <endian.h>
 #include <errno.h>
@@ -25,6 +22,7 @@
 
 #include "tapbridge/eth.h"
 #include "tapbridge/gro.h"
+#include "tapbridge/gso.h"
 
 #define UDP_MAX_SEGS	64	/* the kernel refuses more than 128 */
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
@@ -100,45 +98,13 @@ static void put_le16(uint8_t *p, uint16_t v)
 }
 
 /*
- * Not gso_csum_add/gso_csum_fold: fuzz_gro links gro.c alone (fuzz.mk), and
- * those sum in network order and complement; these keep data byte order.
+ * Checksums are gso.c's (gso_csum_add/gso_csum_fold: big-endian word sums,
+ * complemented fold); a header or segment is valid when the fold of its
+ * sum, pseudo-header included, is 0.
  */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
+static bool csum_ok(uint64_t sum)
 {
-	uint32_t w[4];
-	uint16_t h;
-
-	for (; n >= sizeof(w); p += sizeof(w), n -= sizeof(w)) {
-		memcpy(w, p, sizeof(w));
-		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
-	}
-	for (; n >= 4; p += 4, n -= 4) {
-		memcpy(w, p, 4);
-		sum += w[0];
-	}
-	if (n >= 2) {
-		memcpy(&h, p, 2);
-		sum += h;
-		p += 2;
-		n -= 2;
-	}
-	if (n) {
-		uint8_t last[2] = { p[0], 0 };
-
-		memcpy(&h, last, 2);
-		sum += h;
-	}
-	return sum;
-}
-
-/* Fold to 16 bits; the result is in data byte order, never 0 for sum > 0. */
-static uint16_t csum_fold(uint64_t sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	return gso_csum_fold(sum) == 0;
 }
 
 /* Pseudo-header sum for proto's l4_len bytes after IP header ip. */
@@ -150,11 +116,11 @@ static uint64_t csum_pseudo(const uint8_t *ip, int ipver, uint8_t proto,
 	if (ipver == 4) {
 		tail[1] = proto;
 		eth_put16(tail + 2, (uint16_t)l4_len);
-		return csum_add(csum_add(0, ip + 12, 8), tail, 4);
+		return gso_csum_add(gso_csum_add(0, ip + 12, 8), tail, 4);
 	}
 	eth_put16(tail + 2, (uint16_t)l4_len);	/* 32-bit length < 2^16 */
 	tail[7] = proto;
-	return csum_add(csum_add(0, ip + 8, 32), tail, 8);
+	return gso_csum_add(gso_csum_add(0, ip + 8, 32), tail, 8);
 }
 
 static size_t addr_off(int ipver)
@@ -187,7 +153,7 @@ static enum kind parse_ipv4(struct seg *s, const uint8_t *ip, size_t *tcp_len,
 	s->tcp = s->l2 + hl;
 	*tcp_len = tot - hl;
 	*clean = hl == IPV4_HDR_LEN &&
-		 csum_fold(csum_add(0, ip, IPV4_HDR_LEN)) == 0xffff;
+		 csum_ok(gso_csum_add(0, ip, IPV4_HDR_LEN));
 	return K_MERGE;
 }
 
@@ -225,9 +191,9 @@ static enum kind classify_udp(struct seg *s, size_t udp_len, bool clean)
 	if (!clean || udp_len == UDP_HDR_LEN || eth_get16(uh + 4) != udp_len ||
 	    s->len > GRO_MAX_LEN || (uh[6] == 0 && uh[7] == 0))
 		return K_PORTS;
-	if (csum_fold(csum_add(csum_pseudo(s->f + s->l2, s->ipver,
-					   IPPROTO_UDP, udp_len),
-			       uh, udp_len)) != 0xffff)
+	if (!csum_ok(gso_csum_add(csum_pseudo(s->f + s->l2, s->ipver,
+					      IPPROTO_UDP, udp_len),
+				  uh, udp_len)))
 		return K_PORTS;
 	s->hdr = s->tcp + UDP_HDR_LEN;
 	s->pay = udp_len - UDP_HDR_LEN;
@@ -277,9 +243,9 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
 	    th[13] & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST |
 		      TCP_FLAG_URG | TCP_FLAG_CWR))
 		return K_PORTS;
-	if (csum_fold(csum_add(csum_pseudo(f + s->l2, s->ipver, IPPROTO_TCP,
-					   tcp_len),
-			       th, tcp_len)) != 0xffff)
+	if (!csum_ok(gso_csum_add(csum_pseudo(f + s->l2, s->ipver,
+					      IPPROTO_TCP, tcp_len),
+				  th, tcp_len)))
 		return K_PORTS;
 	s->hdr = s->tcp + thl;
 	s->pay = tcp_len - thl;
@@ -339,21 +305,24 @@ static void slot_emit(struct gro *g, struct slot *sl)
 	if (ipver == 4) {
 		eth_put16(ip + 2, (uint16_t)(sl->len - sl->l2));
 		eth_put16(ip + 10, 0);
-		csum = (uint16_t)~csum_fold(csum_add(0, ip, IPV4_HDR_LEN));
-		memcpy(ip + 10, &csum, 2);
+		eth_put16(ip + 10,
+			  gso_csum_fold(gso_csum_add(0, ip, IPV4_HDR_LEN)));
 	} else {
 		eth_put16(ip + 4, (uint16_t)(sl->len - sl->tcp));
 	}
-	csum = csum_fold(csum_pseudo(ip, ipver, sl->proto, sl->len - sl->tcp));
+	/* Partial checksum: the field holds the pseudo-header sum, folded
+	 * but not complemented. */
+	csum = (uint16_t)~gso_csum_fold(csum_pseudo(ip, ipver, sl->proto,
+						     sl->len - sl->tcp));
 	vnet[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	if (sl->proto == IPPROTO_UDP) {
 		eth_put16(th + 4, (uint16_t)(sl->len - sl->tcp));
-		memcpy(th + UDP_CSUM_OFF, &csum, 2);
+		eth_put16(th + UDP_CSUM_OFF, csum);
 		vnet[1] = VIRTIO_NET_HDR_GSO_UDP_L4;
 		put_le16(vnet + 8, UDP_CSUM_OFF);
 	} else {
 		th[13] |= sl->psh;
-		memcpy(th + TCP_CSUM_OFF, &csum, 2);
+		eth_put16(th + TCP_CSUM_OFF, csum);
 		vnet[1] = ipver == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
 				       VIRTIO_NET_HDR_GSO_TCPV6;
 		put_le16(vnet + 8, TCP_CSUM_OFF);
