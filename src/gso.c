@@ -27,17 +27,8 @@
 
 #define TCP_SEQ_OFF		4
 #define TCP_FLAGS_OFF		13
-#define TCP_FIN			0x01
-#define TCP_PSH			0x08
-#define TCP_CWR			0x80
 
 #define GSO_TYPE_MASK		((uint8_t)~VIRTIO_NET_HDR_GSO_ECN)
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -213,7 +204,7 @@ static int tcp_parse(struct gso_iter *it, const uint8_t *f, size_t len,
 	it->mss = mss < it->payload ? mss : it->payload;
 	if (it->hdr_len + it->mss > GSO_MAX_SEG_LEN)
 		return -1;
-	it->seq = get32(th + TCP_SEQ_OFF);
+	it->seq = eth_get32(th + TCP_SEQ_OFF);
 	it->tcp_flags = th[TCP_FLAGS_OFF];
 	return 0;
 }
@@ -287,9 +278,9 @@ size_t gso_next(struct gso_iter *it, uint8_t *out)
 	ip_fix(it, out, thlen + n);
 
 	if (it->done + n < it->payload)
-		flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		flags &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
 	if (it->index)
-		flags &= (uint8_t)~TCP_CWR;
+		flags &= (uint8_t)~TCP_FLAG_CWR;
 	put32(th + TCP_SEQ_OFF, it->seq + (uint32_t)it->done);
 	th[TCP_FLAGS_OFF] = flags;
 	eth_put16(th + TCP_CSUM_OFF, 0);
