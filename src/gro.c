@@ -107,22 +107,6 @@ static bool csum_ok(uint64_t sum)
 	return gso_csum_fold(sum) == 0;
 }
 
-/* Pseudo-header sum for proto's l4_len bytes after IP header ip. */
-static uint64_t csum_pseudo(const uint8_t *ip, int ipver, uint8_t proto,
-			    size_t l4_len)
-{
-	uint8_t tail[8] = { 0 };
-
-	if (ipver == 4) {
-		tail[1] = proto;
-		eth_put16(tail + 2, (uint16_t)l4_len);
-		return gso_csum_add(gso_csum_add(0, ip + 12, 8), tail, 4);
-	}
-	eth_put16(tail + 2, (uint16_t)l4_len);	/* 32-bit length < 2^16 */
-	tail[7] = proto;
-	return gso_csum_add(gso_csum_add(0, ip + 8, 32), tail, 8);
-}
-
 static size_t addr_off(int ipver)
 {
 	return ipver == 4 ? 12 : 8;
@@ -131,6 +115,15 @@ static size_t addr_off(int ipver)
 static size_t addr_len(int ipver)
 {
 	return ipver == 4 ? 8 : 32;
+}
+
+/* Pseudo-header sum for proto's l4_len bytes after IP header ip: the
+ * addresses, and protocol and length added as plain integers. */
+static uint64_t csum_pseudo(const uint8_t *ip, int ipver, uint8_t proto,
+			    size_t l4_len)
+{
+	return gso_csum_add(proto + l4_len, ip + addr_off(ipver),
+			    addr_len(ipver));
 }
 
 /* IPv4 at ip, l2 bytes into a frame of len: check it, find the segment. */
@@ -202,9 +195,11 @@ static enum kind classify_udp(struct seg *s, size_t udp_len, bool clean)
 
 /*
  * Parse frame f of len bytes into s.  K_ADDRS and up fill l2 and ipver,
- * K_PORTS and up also tcp, K_MERGE everything.
+ * K_PORTS and up also tcp, K_MERGE everything.  Without udp, a UDP
+ * datagram is K_PORTS before its checksum is looked at.
  */
-static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
+static enum kind classify(struct seg *s, const uint8_t *f, size_t len,
+			  bool udp)
 {
 	const uint8_t *th;
 	size_t tcp_len = 0, thl;
@@ -233,7 +228,7 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len)
 	if (k != K_MERGE)
 		return k;
 	if (s->proto == IPPROTO_UDP)
-		return classify_udp(s, tcp_len, clean);
+		return udp ? classify_udp(s, tcp_len, clean) : K_PORTS;
 	if (tcp_len < TCP_HDR_LEN)
 		return K_ADDRS;
 	th = f + s->tcp;
@@ -304,9 +299,7 @@ static void slot_emit(struct gro *g, struct slot *sl)
 	}
 	if (ipver == 4) {
 		eth_put16(ip + 2, (uint16_t)(sl->len - sl->l2));
-		eth_put16(ip + 10, 0);
-		eth_put16(ip + 10,
-			  gso_csum_fold(gso_csum_add(0, ip, IPV4_HDR_LEN)));
+		gso_ipv4_csum_fix(ip, IPV4_HDR_LEN);
 	} else {
 		eth_put16(ip + 4, (uint16_t)(sl->len - sl->tcp));
 	}
@@ -479,9 +472,7 @@ void gro_add(struct gro *g, const uint8_t *frame, size_t len)
 	struct seg s;
 	enum kind k;
 
-	k = classify(&s, frame, len);
-	if (k == K_MERGE && s.proto == IPPROTO_UDP && !g->udp)
-		k = K_PORTS;
+	k = classify(&s, frame, len, g->udp);
 	if (k == K_MERGE) {
 		merge(g, &s);
 		return;

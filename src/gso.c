@@ -131,6 +131,12 @@ uint16_t gso_csum_fold(uint64_t sum)
 	return (uint16_t)~fold16(sum);
 }
 
+void gso_ipv4_csum_fix(uint8_t *ip, size_t ihl)
+{
+	eth_put16(ip + IPV4_CSUM_OFF, 0);
+	eth_put16(ip + IPV4_CSUM_OFF, gso_csum_fold(gso_csum_add(0, ip, ihl)));
+}
+
 int gso_csum_complete(uint8_t *frame, size_t len, const struct gso_meta *m)
 {
 	size_t start = m->csum_start, field;
@@ -258,8 +264,7 @@ static void ip_fix(const struct gso_iter *it, uint8_t *out, size_t l4len)
 	}
 	eth_put16(ip + IPV4_LEN_OFF, (uint16_t)(ihl + l4len));
 	eth_put16(ip + IPV4_ID_OFF, (uint16_t)(it->ip_id + it->index));
-	eth_put16(ip + IPV4_CSUM_OFF, 0);
-	eth_put16(ip + IPV4_CSUM_OFF, gso_csum_fold(gso_csum_add(0, ip, ihl)));
+	gso_ipv4_csum_fix(ip, ihl);
 }
 
 size_t gso_next(struct gso_iter *it, uint8_t *out)

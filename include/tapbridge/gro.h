@@ -79,9 +79,8 @@ void gro_free(struct gro *g);
  * either joins the pending super-frame of its flow, or starts one (the old
  * one of the same flow, if it could not join, is emitted first), or, if it
  * is not a mergeable segment or datagram, the pending super-frames of its
- * flow are
- * emitted and then the frame itself, unchanged, with an all-zero vnet
- * header.  When all GRO_FLOWS slots are busy, a new flow evicts (emits)
+ * flow are emitted and then the frame itself, unchanged, with an all-zero
+ * vnet header.  When all GRO_FLOWS slots are busy, a new flow evicts (emits)
  * the oldest.  A segment with PSH set, shorter than the first, or leaving
  * no room for another, completes its super-frame, which is emitted at once.
  *

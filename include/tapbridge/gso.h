@@ -145,4 +145,10 @@ uint64_t gso_csum_add(uint64_t sum, const uint8_t *p, size_t n);
  */
 uint16_t gso_csum_fold(uint64_t sum);
 
+/*
+ * gso_ipv4_csum_fix(ip, ihl): recompute the header checksum of the IPv4
+ * header of ihl bytes at ip (its other fields final).
+ */
+void gso_ipv4_csum_fix(uint8_t *ip, size_t ihl);
+
 #endif /* TAPBRIDGE_GSO_H */
