@@ -27,7 +27,7 @@ struct datapath {
 	struct peer *peers;
 	size_t npeers;
 	struct handshake *scratch;	/* responder work area */
-	struct gro *gro;		/* received TCP segments coalesced */
+	struct gro *gro;		/* received TCP and UDP coalesced */
 	char interface[IFNAMSIZ], bridge[IFNAMSIZ];
 	uint64_t now;
 	uint64_t drops[RX_VERDICT_MAX];	/* not attributable to a peer */

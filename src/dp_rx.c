@@ -152,10 +152,20 @@ static void rx_one(struct datapath *dp, struct pkt *p)
 	}
 }
 
+/* A pkt that is a window on len bytes at buf, not from the pool. */
+static void view_of(struct pkt *v, uint8_t *buf, uint32_t len,
+		    const union pkt_addr *from)
+{
+	memset(v, 0, sizeof(*v));
+	v->head = v->data = buf;
+	v->len = v->room = len;
+	v->addr = *from;
+}
+
 /* Handle each datagram of p in place; p may hold several (UDP GRO). */
 void dp_rx_datagrams(struct datapath *dp, struct pkt *p)
 {
-	uint32_t off, n, step = p->gso_size ? p->gso_size : p->len;
+	uint32_t off, n;
 	struct pkt view;
 
 	if (!p->gso_size) {
@@ -163,11 +173,8 @@ void dp_rx_datagrams(struct datapath *dp, struct pkt *p)
 		return;
 	}
 	for (off = 0; off < p->len; off += n) {
-		n = p->len - off < step ? p->len - off : step;
-		memset(&view, 0, sizeof(view));
-		view.head = view.data = p->data + off;
-		view.len = view.room = n;
-		view.addr = p->addr;
+		n = p->len - off < p->gso_size ? p->len - off : p->gso_size;
+		view_of(&view, p->data + off, n, &p->addr);
 		rx_one(dp, &view);
 	}
 }
@@ -177,11 +184,8 @@ void datapath_rx_buffer(struct datapath *dp, uint8_t *buf, size_t len,
 {
 	struct pkt view;
 
-	memset(&view, 0, sizeof(view));
-	view.head = view.data = buf;
-	view.len = view.room = (uint32_t)len;
+	view_of(&view, buf, (uint32_t)len, from);
 	view.gso_size = (uint32_t)gso_size;
-	view.addr = *from;
 	dp_rx_datagrams(dp, &view);
 	gro_flush(dp->gro);
 	dp_flush_out(dp);
