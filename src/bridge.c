@@ -503,7 +503,24 @@ unsigned bridge_get_mtu(struct bridge *b, const char *ifname)
 	return mtu;
 }
 
-int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu)
+/* One unsigned link attribute, read with get and written with set. */
+struct link_attr {
+	const char *name;	/* in messages: "cannot set NAME of ..." */
+	unsigned (*get)(struct rtnl_link *l);
+	void (*set)(struct rtnl_link *l, unsigned v);
+};
+
+static const struct link_attr attr_mtu = {
+	"mtu", rtnl_link_get_mtu, rtnl_link_set_mtu,
+};
+static const struct link_attr attr_txqlen = {
+	"the queue length", rtnl_link_get_txqlen, rtnl_link_set_txqlen,
+};
+
+/* Set attribute a of ifname to v: 1 if changed, 0 if it was v, -1
+ * (logged) on failure. */
+static int link_set(struct bridge *b, const char *ifname,
+		    const struct link_attr *a, unsigned v)
 {
 	struct rtnl_link *l, *chg;
 	unsigned cur;
@@ -511,14 +528,14 @@ int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu)
 
 	err = link_find(b->sk, 0, ifname, &l);
 	if (err < 0 || !l) {
-		log_warnx("cannot set mtu of '%s': %s", ifname,
+		log_warnx("cannot set %s of '%s': %s", a->name, ifname,
 			  err < 0 ? nl_geterror(err) : "no such interface");
 		return -1;
 	}
 	ifindex = rtnl_link_get_ifindex(l);
-	cur = rtnl_link_get_mtu(l);
+	cur = a->get(l);
 	rtnl_link_put(l);
-	if (cur == mtu)
+	if (cur == v)
 		return 0;
 	/* a fresh object: a kernel one would resend all its attributes */
 	chg = rtnl_link_alloc();
@@ -526,46 +543,30 @@ int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu)
 		err = -NLE_NOMEM;
 	} else {
 		rtnl_link_set_ifindex(chg, ifindex);
-		rtnl_link_set_mtu(chg, mtu);
+		a->set(chg, v);
 		err = rtnl_link_change(b->sk, chg, chg, 0);
 		rtnl_link_put(chg);
 	}
 	if (err < 0) {
-		log_warnx("cannot set mtu of '%s' to '%u': %s", ifname, mtu,
-			  nl_geterror(err));
+		log_warnx("cannot set %s of '%s' to '%u': %s", a->name, ifname,
+			  v, nl_geterror(err));
 		return -1;
 	}
-	log_info("set mtu of '%s' to '%u'", ifname, mtu);
-	return 0;
+	return 1;
+}
+
+int bridge_set_mtu(struct bridge *b, const char *ifname, unsigned mtu)
+{
+	int rc = link_set(b, ifname, &attr_mtu, mtu);
+
+	if (rc > 0)
+		log_info("set mtu of '%s' to '%u'", ifname, mtu);
+	return rc < 0 ? -1 : 0;
 }
 
 int bridge_set_txqlen(struct bridge *b, const char *ifname, unsigned len)
 {
-	struct rtnl_link *l, *chg;
-	int err;
-
-	err = link_find(b->sk, 0, ifname, &l);
-	if (err < 0 || !l) {
-		log_warnx("cannot set the queue length of '%s': %s", ifname,
-			  err < 0 ? nl_geterror(err) : "no such interface");
-		return -1;
-	}
-	chg = rtnl_link_alloc();
-	if (!chg) {
-		err = -NLE_NOMEM;
-	} else {
-		rtnl_link_set_ifindex(chg, rtnl_link_get_ifindex(l));
-		rtnl_link_set_txqlen(chg, len);
-		err = rtnl_link_change(b->sk, chg, chg, 0);
-		rtnl_link_put(chg);
-	}
-	rtnl_link_put(l);
-	if (err < 0) {
-		log_warnx("cannot set the queue length of '%s': %s", ifname,
-			  nl_geterror(err));
-		return -1;
-	}
-	return 0;
+	return link_set(b, ifname, &attr_txqlen, len) < 0 ? -1 : 0;
 }
 
 void bridge_teardown(struct bridge *b)
