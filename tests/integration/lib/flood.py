@@ -34,14 +34,11 @@ import time
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inject import pcap_udp_payloads  # noqa: E402
+from inject import (DATA_OVERHEAD, INIT_LEN, MSG_DATA,  # noqa: E402
+                    MSG_INITIATION, pcap_udp_payloads)
 
-MSG_INITIATION = 1
 MSG_RESPONSE = 2
-MSG_DATA = 4
-INIT_LEN = 132
 RESP_LEN = 76
-DATA_OVERHEAD = 29
 MAC1_LEN = 16
 MAX_LEN = 1500
 

@@ -13,13 +13,10 @@ import os
 import socket
 import sys
 
-# Data header (include/tapbridge/wire.h): type(1) receiver(4) counter(8).
-COUNTER_OFF = 5
-HDR_LEN = 13
-
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inject import COUNTER_OFF, DATA_HDR_LEN, DATA_OVERHEAD, MSG_DATA  # noqa: E402,E501
 from replay import datagrams_to  # noqa: E402
 
 
@@ -30,7 +27,7 @@ def main():
     pcap, target, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     source, copies = sys.argv[4], int(sys.argv[5])
     caught = [p for p in datagrams_to(pcap, target, port)
-              if len(p) > HDR_LEN + 16 and p[0] == 4]
+              if len(p) > DATA_OVERHEAD and p[0] == MSG_DATA]
     if not caught:
         sys.stderr.write("forge: no data datagram to %s in %s\n" %
                          (target, pcap))
@@ -42,7 +39,7 @@ def main():
         for _ in range(copies):
             counter = (1 << 40) + n
             fake = p[:COUNTER_OFF] + counter.to_bytes(8, "little") + \
-                os.urandom(len(p) - HDR_LEN)
+                os.urandom(len(p) - DATA_HDR_LEN)
             s.sendto(fake, (target, port))
             n += 1
     print("forged=%d" % n)
