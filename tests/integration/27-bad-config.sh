@@ -220,30 +220,29 @@ else
 fi
 chmod 700 "$LAB_DIR"
 
+# check_unreadable NAME FILE TEXT: -t and a start both exit 1 on FILE,
+# which cannot be read as a configuration, saying TEXT.
+check_unreadable()
+{
+	local name=$1 file=$2 text=$3 how rc
+	ncase=$((ncase + 1))
+	for how in test start; do
+		rc=$(run_one "$how" "$file")
+		if [ "$rc" -eq 1 ] && grep -qF -- "$text" "$D/out"; then
+			printf 'ok    %-22s %-5s %s\n' "$name" "$how" "$(head -n 1 "$D/out")"
+		else
+			printf 'FAIL  %-22s %-5s exit %s\n' "$name" "$how" "$rc"
+			sed 's/^/          | /' "$D/out"
+			nfail=$((nfail + 1))
+		fi
+	done
+}
+
 lab_step "the configuration file itself"
-ncase=$((ncase + 1))
-for how in test start; do
-	rc=$(run_one "$how" "$D/no-such.conf")
-	if [ "$rc" -eq 1 ] && grep -q "cannot open '$D/no-such.conf': No such file" "$D/out"; then
-		printf 'ok    %-22s %-5s %s\n' config-missing "$how" "$(head -n 1 "$D/out")"
-	else
-		printf 'FAIL  %-22s %-5s exit %s\n' config-missing "$how" "$rc"
-		sed 's/^/          | /' "$D/out"
-		nfail=$((nfail + 1))
-	fi
-done
+check_unreadable config-missing "$D/no-such.conf" \
+	"cannot open '$D/no-such.conf': No such file"
 mkdir "$D/confdir"
-ncase=$((ncase + 1))
-for how in test start; do
-	rc=$(run_one "$how" "$D/confdir")
-	if [ "$rc" -eq 1 ] && grep -q "'$D/confdir'" "$D/out"; then
-		printf 'ok    %-22s %-5s %s\n' config-directory "$how" "$(head -n 1 "$D/out")"
-	else
-		printf 'FAIL  %-22s %-5s exit %s\n' config-directory "$how" "$rc"
-		sed 's/^/          | /' "$D/out"
-		nfail=$((nfail + 1))
-	fi
-done
+check_unreadable config-directory "$D/confdir" "'$D/confdir'"
 
 lab_step "mistakes only a real start can find"
 # The module that finds these (bridge, tap, udp) says why; the daemon then
