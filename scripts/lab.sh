@@ -506,20 +506,32 @@ lab_assert_released()
 	fi
 }
 
-# lab_tcp_transfer SRC DST PORT SECONDS [WHAT]: send file SRC from hostA to
-# hostB over TCP (socat) into DST, bounded by SECONDS on each side, and fail
-# (messages prefixed by WHAT) unless DST has SRC's SHA-256.
-lab_tcp_transfer()
+# lab_tcp_listen PORT DST SECONDS [WHAT]: a TCP receiver (socat) on hostB's
+# PORT writing what it gets into DST, for at most SECONDS; returns once it
+# listens (fails after 5 s, messages prefixed by WHAT).  Its PID is in
+# LAB_LAST_PID, its output in $LAB_DIR/socat-rx-PORT.out.
+lab_tcp_listen()
 {
-	local src=$1 dst=$2 port=$3 s=$4 what=${5:+$5: } rpid i
+	local port=$1 dst=$2 s=$3 what=${4:+$4: } pid i
 	lab_bg hB "$LAB_DIR/socat-rx-$port.out" timeout "$s" socat -u \
 		"TCP4-LISTEN:$port,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
-	rpid=$LAB_LAST_PID
+	pid=$LAB_LAST_PID
 	for ((i = 0; i < 50; i++)); do
 		lab_in hB ss -Hltn "sport = :$port" | grep -q LISTEN && break
 		sleep 0.1
 	done
 	[ "$i" -lt 50 ] || lab_fail "${what}TCP receiver not listening"
+	LAB_LAST_PID=$pid
+}
+
+# lab_tcp_transfer SRC DST PORT SECONDS [WHAT]: send file SRC from hostA to
+# hostB over TCP (socat) into DST, bounded by SECONDS on each side, and fail
+# (messages prefixed by WHAT) unless DST has SRC's SHA-256.
+lab_tcp_transfer()
+{
+	local src=$1 dst=$2 port=$3 s=$4 what=${5:+$5: } rpid
+	lab_tcp_listen "$port" "$dst" "$s" "${5:-}"
+	rpid=$LAB_LAST_PID
 	lab_in hA timeout "$s" socat -u "OPEN:$src" "TCP4:$LAB_LAN4_B:$port" ||
 		lab_fail "${what}TCP sender failed or timed out"
 	lab_wait_exit "$rpid" $((s * 10)) ||

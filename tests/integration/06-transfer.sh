@@ -12,18 +12,12 @@ dst=$LAB_DIR/recv.bin
 head -c $((50 * 1024 * 1024)) /dev/urandom >"$src"
 
 lab_step "50 MB hostA -> hostB (socat over TCP)"
-lab_bg hB "$LAB_DIR/socat-rx.out" timeout 120 socat -u \
-	"TCP4-LISTEN:5001,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
+lab_tcp_listen 5001 "$dst" 120
 rpid=$LAB_LAST_PID
-for ((i = 0; i < 50; i++)); do
-	lab_in hB ss -Hltn "sport = :5001" | grep -q LISTEN && break
-	sleep 0.1
-done
-[ "$i" -lt 50 ] || lab_fail "receiver not listening"
 t0=$(date +%s%N)
 lab_in hA timeout 120 socat -u "OPEN:$src" "TCP4:$LAB_LAN4_B:5001" ||
 	lab_fail "sender failed or timed out"
-lab_wait_exit "$rpid" 300 || lab_fail "receiver did not finish: $(cat "$LAB_DIR/socat-rx.out")"
+lab_wait_exit "$rpid" 300 || lab_fail "receiver did not finish: $(cat "$LAB_DIR/socat-rx-5001.out")"
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
 lab_say "transfer took ${ms} ms ($((50 * 8 * 1000 / (ms > 0 ? ms : 1))) Mbit/s)"

@@ -16,13 +16,8 @@ lab_get mtu A peer.path_mtu
 [ "$mtu" = 1500 ] || lab_fail "path MTU is $mtu at start, not 1500"
 
 lab_step "40 MB hostA -> hostB, WAN MTU 1500 -> 1280 during the transfer"
-lab_bg hB "$LAB_DIR/socat-rx.out" timeout 120 socat -u \
-	"TCP4-LISTEN:5001,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
+lab_tcp_listen 5001 "$dst" 120
 rpid=$LAB_LAST_PID
-for ((i = 0; i < 50; i++)); do
-	lab_in hB ss -Hltn "sport = :5001" | grep -q LISTEN && break
-	sleep 0.1
-done
 # Pace the sender (1 MB every 60 ms) so the change lands mid-transfer.
 lab_bg hA "$LAB_DIR/socat-tx.out" timeout 120 sh -c \
 	"'$LAB_PY' '$LAB_LIB/pace.py' '$src' 1048576 0.06 | socat -u - TCP4:$LAB_LAN4_B:5001"

@@ -111,18 +111,12 @@ hostile_ping_wait()
 # congestion control for the sender (default: the kernel's).
 hostile_transfer_start()
 {
-	local mb=$1 secs=$2 i
+	local mb=$1 secs=$2
 	HOSTILE_SRC=$LAB_DIR/send.bin
 	HOSTILE_DST=$LAB_DIR/recv.bin
 	head -c $((mb * 1024 * 1024)) /dev/urandom >"$HOSTILE_SRC"
-	lab_bg hB "$LAB_DIR/socat-rx.out" timeout 150 socat -u \
-		"TCP4-LISTEN:5001,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$HOSTILE_DST"
+	lab_tcp_listen 5001 "$HOSTILE_DST" 150 transfer
 	HOSTILE_RX_PID=$LAB_LAST_PID
-	for ((i = 0; i < 50; i++)); do
-		lab_in hB ss -Hltn "sport = :5001" | grep -q LISTEN && break
-		sleep 0.1
-	done
-	[ "$i" -lt 50 ] || lab_fail "transfer receiver not listening"
 	lab_bg hA "$LAB_DIR/tcp-send.out" timeout 150 "$LAB_PY" \
 		"$LAB_LIB/tcp_send.py" "$HOSTILE_SRC" "$LAB_LAN4_B" 5001 "$secs" \
 		${HOSTILE_CC:+"$HOSTILE_CC"}
@@ -139,7 +133,7 @@ hostile_transfer_check()
 	rc=$?
 	[ "$rc" -eq 0 ] || lab_fail "transfer sender failed (status $rc): $(cat "$LAB_DIR/tcp-send.out")"
 	lab_wait_exit "$HOSTILE_RX_PID" 300 ||
-		lab_fail "transfer receiver did not finish: $(cat "$LAB_DIR/socat-rx.out")"
+		lab_fail "transfer receiver did not finish: $(cat "$LAB_DIR/socat-rx-5001.out")"
 	a=$(sha256sum <"$HOSTILE_SRC" | cut -d' ' -f1)
 	b=$(sha256sum <"$HOSTILE_DST" | cut -d' ' -f1)
 	lab_say "transfer of $(stat -c %s "$HOSTILE_SRC") bytes: $((SECONDS - HOSTILE_T0)) s ($(grep -h '^cc=\|refused' "$LAB_DIR/tcp-send.out" | tr '\n' ' '))"
