@@ -82,8 +82,7 @@ replay mal-to-A mal "$LAB_WAN4_A"
 replay gwA-to-B gwA "$LAB_WAN4_B" "$LAB_WAN4_A"
 replay gwB-to-A gwB "$LAB_WAN4_A" "$LAB_WAN4_B"
 sleep 0.3
-kill -INT "$HOSTILE_PING_PID" 2>/dev/null
-hostile_ping_wait
+hostile_ping_stop
 [ "$HOSTILE_PING_RX" -eq "$HOSTILE_PING_TX" ] ||
 	lab_fail "ping lost $((HOSTILE_PING_TX - HOSTILE_PING_RX)) echoes during the replay"
 

@@ -105,6 +105,25 @@ hostile_ping_wait()
 	HOSTILE_PING_RX=$(echo "$sum" | awk '{ print $4 }')
 }
 
+# hostile_ping_stop: end the ping stream (SIGINT: ping prints its summary)
+# and read it, as hostile_ping_wait.
+hostile_ping_stop()
+{
+	kill -INT "$HOSTILE_PING_PID" 2>/dev/null
+	hostile_ping_wait
+}
+
+# hostile_ping_check MIN: fail unless the stream sent at least MIN echoes
+# and lost under 1% of them during the flood.
+hostile_ping_check()
+{
+	local lost=$((HOSTILE_PING_TX - HOSTILE_PING_RX))
+	[ "$HOSTILE_PING_TX" -ge "$1" ] ||
+		lab_fail "ping stream sent only $HOSTILE_PING_TX echoes"
+	[ $((lost * 100)) -lt "$HOSTILE_PING_TX" ] ||
+		lab_fail "ping lost $lost of $HOSTILE_PING_TX echoes (>= 1%) during the flood"
+}
+
 # hostile_transfer_start MB SECONDS: MB megabytes of random bytes from
 # hostA to hostB over TCP (lib/tcp_send.py to socat), spread over about
 # SECONDS (0: as fast as it goes); bounded at 150 s.  HOSTILE_CC names a
