@@ -714,14 +714,16 @@ static int setup(struct daemon *d)
 		refused(c, c->interface_line, "interface", c->interface);
 		return -1;
 	}
-	/* UDP super-frames are only written, never read: the send path
-	 * segments TCP only, so USO stays off once probed. */
+	/* With USO the bridge hands over UDP super-frames too (from senders
+	 * using UDP GSO, or a LAN port doing UDP GRO), and received
+	 * datagrams are written back as such. */
 	d->tap_uso = tap_has_uso(d->tap_fd, TAP_OFFLOADS);
-	if (!d->tap_uso)
+	if (!d->tap_uso) {
 		log_info("TAP device '%s': this kernel has no UDP segmentation "
-			 "offload (Linux < 6.2); received UDP datagrams are "
+			 "offload (Linux < 6.2); UDP datagrams are read and "
 			 "written one by one", c->interface);
-	tap_offload(d->tap_fd, c->interface, TAP_OFFLOADS);
+		tap_offload(d->tap_fd, c->interface, TAP_OFFLOADS);
+	}
 	d->bridge = bridge_setup(c->bridge, c->interface, c->lan_port, &part);
 	if (!d->bridge) {
 		refused_bridge(c, part);

@@ -25,9 +25,6 @@
 #include "tapbridge/gso.h"
 
 #define UDP_MAX_SEGS	64	/* the kernel refuses more than 128 */
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5	/* Linux 6.2 headers; kernels >= 4.18 */
-#endif
 
 _Static_assert(sizeof(struct virtio_net_hdr) == GRO_VNET_HDR_LEN,
 	       "virtio_net_hdr size");

@@ -1,5 +1,6 @@
 /*
- * gso.c -- virtio_net_hdr decoding, checksum completion, TCP segmentation.
+ * gso.c -- virtio_net_hdr decoding, checksum completion, TCP and UDP
+ * segmentation.
  *
  * Parsing is by byte access only, every offset checked against the bytes
  * known to exist before it is read; the super-frame is parsed completely in
@@ -154,7 +155,8 @@ int gso_csum_complete(uint8_t *frame, size_t len, const struct gso_meta *m)
 	return 0;
 }
 
-/* IPv4 header at it->l3: find TCP and the pseudo-header sum. */
+/* IPv4 header at it->l3: find the it->proto header and the pseudo-header
+ * sum. */
 static int ipv4_parse(struct gso_iter *it, const uint8_t *f, size_t len)
 {
 	const uint8_t *ip = f + it->l3;
@@ -166,16 +168,17 @@ static int ipv4_parse(struct gso_iter *it, const uint8_t *f, size_t len)
 	if (ihl < IPV4_HDR_LEN || ihl > avail || eth_get16(ip + 2) != avail)
 		return -1;
 	if (eth_get16(ip + 6) & (IPV4_MF | IPV4_OFFSET_MASK) ||
-	    ip[9] != IPPROTO_TCP)
+	    ip[9] != it->proto)
 		return -1;
 	it->l4 = it->l3 + ihl;
 	it->ip_id = eth_get16(ip + IPV4_ID_OFF);
-	it->pseudo = gso_csum_add(IPPROTO_TCP, ip + IPV4_ADDRS_OFF, 8);
+	it->pseudo = gso_csum_add(it->proto, ip + IPV4_ADDRS_OFF, 8);
 	it->ipv6 = 0;
 	return 0;
 }
 
-/* IPv6 header at it->l3, TCP right behind it: the pseudo-header sum. */
+/* IPv6 header at it->l3, the it->proto header right behind it: the
+ * pseudo-header sum. */
 static int ipv6_parse(struct gso_iter *it, const uint8_t *f, size_t len)
 {
 	const uint8_t *ip = f + it->l3;
@@ -184,13 +187,23 @@ static int ipv6_parse(struct gso_iter *it, const uint8_t *f, size_t len)
 	if (avail < IPV6_HDR_LEN || ip[0] >> 4 != 6)
 		return -1;
 	if ((size_t)eth_get16(ip + IPV6_PLEN_OFF) + IPV6_HDR_LEN != avail ||
-	    ip[6] != IPPROTO_TCP)
+	    ip[6] != it->proto)
 		return -1;	/* extension headers are not supported */
 	it->l4 = it->l3 + IPV6_HDR_LEN;
 	it->ip_id = 0;
-	it->pseudo = gso_csum_add(IPPROTO_TCP, ip + IPV6_ADDRS_OFF, 32);
+	it->pseudo = gso_csum_add(it->proto, ip + IPV6_ADDRS_OFF, 32);
 	it->ipv6 = 1;
 	return 0;
+}
+
+/* Headers end at it->hdr_len: the payload and the segment size. */
+static int payload_parse(struct gso_iter *it, size_t len, size_t mss)
+{
+	if (it->hdr_len >= len)
+		return -1;	/* no payload */
+	it->payload = len - it->hdr_len;
+	it->mss = mss < it->payload ? mss : it->payload;
+	return it->hdr_len + it->mss > GSO_MAX_SEG_LEN ? -1 : 0;
 }
 
 /* TCP header at it->l4: header length, payload and segment size. */
@@ -203,16 +216,21 @@ static int tcp_parse(struct gso_iter *it, const uint8_t *f, size_t len,
 	if (avail < TCP_HDR_LEN)
 		return -1;
 	doff = (size_t)(th[12] >> 4) * 4;
-	if (doff < TCP_HDR_LEN || doff >= avail)
-		return -1;	/* no room for options, or no payload */
-	it->hdr_len = it->l4 + doff;
-	it->payload = avail - doff;
-	it->mss = mss < it->payload ? mss : it->payload;
-	if (it->hdr_len + it->mss > GSO_MAX_SEG_LEN)
+	if (doff < TCP_HDR_LEN || doff > avail)
 		return -1;
+	it->hdr_len = it->l4 + doff;
 	it->seq = eth_get32(th + TCP_SEQ_OFF);
 	it->tcp_flags = th[TCP_FLAGS_OFF];
-	return 0;
+	return payload_parse(it, len, mss);
+}
+
+/* UDP header at it->l4 (its length field is rewritten per segment). */
+static int udp_parse(struct gso_iter *it, size_t len, size_t mss)
+{
+	if (len - it->l4 < UDP_HDR_LEN)
+		return -1;
+	it->hdr_len = it->l4 + UDP_HDR_LEN;
+	return payload_parse(it, len, mss);
 }
 
 int gso_begin(struct gso_iter *it, const uint8_t *frame, size_t len,
@@ -228,14 +246,20 @@ int gso_begin(struct gso_iter *it, const uint8_t *frame, size_t len,
 	it->l3 = eth_l2_parse(frame, len, &ethertype);
 	if (!it->l3)
 		return -1;
-	if (type == VIRTIO_NET_HDR_GSO_TCPV4 && ethertype == ETHERTYPE_IPV4)
+	it->proto = type == VIRTIO_NET_HDR_GSO_UDP_L4 ? IPPROTO_UDP :
+						       IPPROTO_TCP;
+	if ((type == VIRTIO_NET_HDR_GSO_TCPV4 ||
+	     type == VIRTIO_NET_HDR_GSO_UDP_L4) && ethertype == ETHERTYPE_IPV4)
 		ret = ipv4_parse(it, frame, len);
-	else if (type == VIRTIO_NET_HDR_GSO_TCPV6 &&
+	else if ((type == VIRTIO_NET_HDR_GSO_TCPV6 ||
+		  type == VIRTIO_NET_HDR_GSO_UDP_L4) &&
 		 ethertype == ETHERTYPE_IPV6)
 		ret = ipv6_parse(it, frame, len);
 	else
-		ret = -1;	/* UDP, unknown, or L3 not matching type */
-	if (ret == 0)
+		ret = -1;	/* unknown type, or L3 not matching it */
+	if (ret == 0 && it->proto == IPPROTO_UDP)
+		ret = udp_parse(it, len, m->size);
+	else if (ret == 0)
 		ret = tcp_parse(it, frame, len, m->size);
 	if (ret < 0) {
 		memset(it, 0, sizeof(*it));	/* nothing left to write */
@@ -252,7 +276,7 @@ size_t gso_seg_len(const struct gso_iter *it)
 	return left ? it->hdr_len + (left < it->mss ? left : it->mss) : 0;
 }
 
-/* Patch the IP header of out for a segment with l4len TCP bytes. */
+/* Patch the IP header of out for a segment with l4len TCP or UDP bytes. */
 static void ip_fix(const struct gso_iter *it, uint8_t *out, size_t l4len)
 {
 	uint8_t *ip = out + it->l3;
@@ -267,10 +291,24 @@ static void ip_fix(const struct gso_iter *it, uint8_t *out, size_t l4len)
 	gso_ipv4_csum_fix(ip, ihl);
 }
 
+/* The TCP header of a segment (before its checksum). */
+static void tcp_fix(const struct gso_iter *it, uint8_t *th, size_t n)
+{
+	uint8_t flags = it->tcp_flags;
+
+	if (it->done + n < it->payload)
+		flags &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
+	if (it->index)
+		flags &= (uint8_t)~TCP_FLAG_CWR;
+	put32(th + TCP_SEQ_OFF, it->seq + (uint32_t)it->done);
+	th[TCP_FLAGS_OFF] = flags;
+}
+
 size_t gso_next(struct gso_iter *it, uint8_t *out)
 {
-	size_t seg_len = gso_seg_len(it), n, thlen;
-	uint8_t *th, flags = it->tcp_flags;
+	size_t seg_len = gso_seg_len(it), n, thlen, csum_off;
+	uint8_t *th;
+	uint16_t csum;
 	uint64_t sum;
 
 	if (!seg_len)
@@ -281,18 +319,23 @@ size_t gso_next(struct gso_iter *it, uint8_t *out)
 	memcpy(out, it->frame, it->hdr_len);
 	memcpy(out + it->hdr_len, it->frame + it->hdr_len + it->done, n);
 	ip_fix(it, out, thlen + n);
-
-	if (it->done + n < it->payload)
-		flags &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
-	if (it->index)
-		flags &= (uint8_t)~TCP_FLAG_CWR;
-	put32(th + TCP_SEQ_OFF, it->seq + (uint32_t)it->done);
-	th[TCP_FLAGS_OFF] = flags;
-	eth_put16(th + TCP_CSUM_OFF, 0);
-	/* TCP header length is a multiple of 4: the payload sum can follow. */
+	if (it->proto == IPPROTO_UDP) {
+		eth_put16(th + 4, (uint16_t)(thlen + n));
+		csum_off = UDP_CSUM_OFF;
+	} else {
+		tcp_fix(it, th, n);
+		csum_off = TCP_CSUM_OFF;
+	}
+	eth_put16(th + csum_off, 0);
+	/* The L4 header length is a multiple of 4: the payload sum can
+	 * follow. */
 	sum = gso_csum_add(it->pseudo + thlen + n, th, thlen);
 	sum = gso_csum_add(sum, out + it->hdr_len, n);
-	eth_put16(th + TCP_CSUM_OFF, gso_csum_fold(sum));
+	csum = gso_csum_fold(sum);
+	/* UDP reserves 0 for "no checksum". */
+	if (!csum && it->proto == IPPROTO_UDP)
+		csum = 0xffff;
+	eth_put16(th + csum_off, csum);
 
 	it->done += n;
 	it->index++;

@@ -1,15 +1,18 @@
 /*
- * gso.h -- TAP offload metadata, checksum completion and TCP segmentation.
+ * gso.h -- TAP offload metadata, checksum completion, TCP and UDP
+ * segmentation.
  *
  * With IFF_VNET_HDR and TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN
- * every TAP read starts with a 10-byte virtio_net_hdr, then an Ethernet
- * frame whose L4 checksum may be partial (VIRTIO_NET_HDR_F_NEEDS_CSUM) or
- * which may be a TCP super-frame of up to 64 KB (VIRTIO_NET_HDR_GSO_TCPV4,
- * _TCPV6, optionally | _ECN).  The tunnel only carries plain, fully
- * checksummed frames.  This module owns the conversion: decoding and
- * encoding the header, completing partial checksums, and cutting a
- * super-frame into real TCP segments one at a time, each written straight
- * into the caller's output slot (as the kernel's tcp_gso_segment would).
+ * (and TUN_F_USO4 | TUN_F_USO6 on Linux 6.2+) every TAP read starts with a
+ * 10-byte virtio_net_hdr, then an Ethernet frame whose L4 checksum may be
+ * partial (VIRTIO_NET_HDR_F_NEEDS_CSUM) or which may be a super-frame of up
+ * to 64 KB: TCP (VIRTIO_NET_HDR_GSO_TCPV4, _TCPV6, optionally | _ECN) or
+ * UDP datagrams of one socket (VIRTIO_NET_HDR_GSO_UDP_L4).  The tunnel only
+ * carries plain, fully checksummed frames.  This module owns the
+ * conversion: decoding and encoding the header, completing partial
+ * checksums, and cutting a super-frame into real TCP segments or UDP
+ * datagrams one at a time, each written straight into the caller's output
+ * slot (as the kernel's tcp_gso_segment and __udp_gso_segment would).
  * It also exports the Internet checksum helpers other modules share.
  *
  * It keeps no global state, never allocates, never logs, never reads outside
@@ -23,6 +26,11 @@
 #include <linux/virtio_net.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* UDP segmentation (USO): Linux 6.2 headers, older ones lack the name. */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4	5
+#endif
 
 /* Bytes of struct virtio_net_hdr in front of every frame (no num_buffers). */
 #define GSO_VNET_HDR_LEN	10
@@ -48,9 +56,9 @@ struct gso_meta {
 struct gso_iter {
 	const uint8_t *frame;	/* the super-frame: borrowed, not changed */
 	size_t l3;		/* offset of the IP header (after VLAN tags) */
-	size_t l4;		/* offset of the TCP header */
-	size_t hdr_len;		/* L2 + IP + TCP headers, options included */
-	size_t payload;		/* TCP payload bytes of the super-frame */
+	size_t l4;		/* offset of the TCP or UDP header */
+	size_t hdr_len;		/* L2 + IP + L4 headers, options included */
+	size_t payload;		/* L4 payload bytes of the super-frame */
 	size_t done;		/* payload bytes already written out */
 	size_t mss;		/* payload bytes per segment but the last */
 	uint64_t pseudo;	/* pseudo-header sum without the length */
@@ -59,6 +67,7 @@ struct gso_iter {
 	uint16_t index;		/* segments already written out */
 	uint8_t tcp_flags;	/* TCP flags byte of the super-frame */
 	uint8_t ipv6;		/* 1 for IPv6, 0 for IPv4 */
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 };
 
 /*
@@ -89,20 +98,21 @@ void gso_meta_write(uint8_t *vnet, const struct gso_meta *m);
 int gso_csum_complete(uint8_t *frame, size_t len, const struct gso_meta *m);
 
 /*
- * gso_begin(it, frame, len, m): prepare to cut the TCP super-frame of len
- * bytes at frame, described by m, into segments of m->size payload bytes.
- * The frame is Ethernet, optionally behind one or two 802.1Q/802.1ad tags,
- * then IPv4 (options allowed, no fragment) for VIRTIO_NET_HDR_GSO_TCPV4 or
- * IPv6 with TCP as next header (no extension header) for _TCPV6, then TCP
- * (options allowed), then at least one payload byte; the IP length field
- * must match len.  Header lengths come from parsing; m->hdr_len,
- * csum_start and csum_offset are ignored, since every segment gets a
- * checksum computed from scratch.  The frame is not modified, and must stay
- * unchanged and in place until the last gso_next.
+ * gso_begin(it, frame, len, m): prepare to cut the super-frame of len bytes
+ * at frame, described by m, into segments of m->size payload bytes.  The
+ * frame is Ethernet, optionally behind one or two 802.1Q/802.1ad tags, then
+ * IPv4 (options allowed, no fragment) for VIRTIO_NET_HDR_GSO_TCPV4 or IPv6
+ * with TCP as next header (no extension header) for _TCPV6, then TCP
+ * (options allowed); or, for VIRTIO_NET_HDR_GSO_UDP_L4, IPv4 or IPv6 (as
+ * above) with UDP; then at least one payload byte.  The IP length field must match len.  Header
+ * lengths come from parsing; m->hdr_len, csum_start and csum_offset are
+ * ignored, since every segment gets a checksum computed from scratch.  The
+ * frame is not modified, and must stay unchanged and in place until the
+ * last gso_next.
  *
  * Returns the number of segments (>= 1), or -1 if the frame is not such a
- * super-frame, m->size is 0, the type is not TCPv4/TCPv6 (UDP, unknown),
- * or a segment would exceed GSO_MAX_SEG_LEN bytes.  On -1 the caller drops
+ * super-frame, m->size is 0, the type (ECN bit aside) is none of the
+ * three, or a segment would exceed GSO_MAX_SEG_LEN bytes.  On -1 the caller drops
  * the frame (and counts it); it is then safe to call gso_seg_len and
  * gso_next, which report nothing left.
  */
@@ -120,9 +130,10 @@ size_t gso_seg_len(const struct gso_iter *it);
  * gso_next(it, out): write the next segment to out, which has room for
  * gso_seg_len(it) bytes and does not overlap the super-frame: the headers
  * of the super-frame with IP length, IPv4 identification (+1 per segment)
- * and header checksum, TCP sequence number and flags (FIN and PSH on the
- * last segment only, CWR on the first only) adjusted, then the next m->size
- * payload bytes (the remainder for the last), and a complete TCP checksum.
+ * and header checksum adjusted; for TCP the sequence number and flags (FIN
+ * and PSH on the last segment only, CWR on the first only), for UDP the
+ * length; then the next m->size payload bytes (the remainder for the last),
+ * and a complete TCP or UDP checksum (a UDP sum of 0 is sent as 0xffff).
  * Returns the segment's length, or 0 (nothing written) when done.
  */
 size_t gso_next(struct gso_iter *it, uint8_t *out);

@@ -35,10 +35,10 @@ int tap_open(const char *name, int *created);
 int tap_offload(int fd, const char *name, unsigned flags);
 
 /*
- * tap_has_uso(fd, base): whether the kernel knows UDP segmentation offload
- * on TAP devices (Linux 6.2), i.e. takes frames written with gso_type
- * UDP_L4.  Probes by asking for offloads base plus USO; the caller sets its
- * real offloads afterwards with tap_offload.
+ * tap_has_uso(fd, base): ask for offloads base plus UDP segmentation offload
+ * (TUN_F_USO4 | TUN_F_USO6, Linux 6.2): the kernel then both hands over and
+ * takes frames with gso_type UDP_L4.  Returns whether it agreed; if not,
+ * nothing changed and the caller sets base with tap_offload.
  */
 bool tap_has_uso(int fd, unsigned base);
 

@@ -1,5 +1,5 @@
 /*
- * test_gso.c -- virtio_net_hdr coding, checksum completion and TCP
+ * test_gso.c -- virtio_net_hdr coding, checksum completion and TCP and UDP
  * segmentation of super-frames: segments are checked field by field, with
  * checksums verified by a plain 16-bit word loop written here (RFC 1071),
  * never by the code under test; malformed and truncated super-frames are
@@ -29,6 +29,7 @@
 #define T_V4		VIRTIO_NET_HDR_GSO_TCPV4
 #define T_V6		VIRTIO_NET_HDR_GSO_TCPV6
 #define T_ECN		VIRTIO_NET_HDR_GSO_ECN
+#define T_UDP		VIRTIO_NET_HDR_GSO_UDP_L4
 
 /* What to build.  Zero means "the normal value" for most fields. */
 struct spec {
@@ -42,7 +43,7 @@ struct spec {
 	uint32_t seq;
 	size_t payload;
 	uint16_t mss;
-	uint8_t l4proto;	/* 0 = TCP; UDP for checksum tests */
+	uint8_t l4proto;	/* 0 = TCP, or IPPROTO_UDP */
 };
 
 /* What was built, offsets found by the builder, not by the code. */
@@ -167,9 +168,9 @@ static void put_l3(struct built *b, const struct spec *s, uint8_t proto,
 }
 
 /*
- * Build the super-frame (or, with l4proto UDP, a datagram) of s with its
- * L4 checksum partial, as the kernel hands it over: the field holds the
- * folded pseudo-header sum, and m says NEEDS_CSUM at the L4 header.
+ * Build the super-frame of s (a plain frame when s->mss is 0) with its L4
+ * checksum partial, as the kernel hands it over: the field holds the folded
+ * pseudo-header sum, and m says NEEDS_CSUM at the L4 header.
  */
 static void build(struct built *b, const struct spec *s)
 {
@@ -207,7 +208,9 @@ static void build(struct built *b, const struct spec *s)
 	      ref_pseudo(b->f, b->l3, s->ipver, proto, b->len - b->l4));
 
 	b->m.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	if (proto == IPPROTO_TCP && s->mss)
+	if (proto == IPPROTO_UDP && s->mss)
+		b->m.type = T_UDP;
+	else if (s->mss)
 		b->m.type = (uint8_t)((s->ipver == 6 ? T_V6 : T_V4) |
 				      (s->ecn ? T_ECN : 0));
 	b->m.hdr_len = (uint16_t)b->pay;
@@ -244,6 +247,18 @@ static void check_segment(const struct built *b, const struct spec *s,
 		cr_assert_eq(get16(ip + 4), l4len);
 		cr_assert_eq(memcmp(ip, b->f + b->l3, 4), 0);
 		cr_assert_eq(memcmp(ip + 6, b->f + b->l3 + 6, 34), 0);
+	}
+	if (s->l4proto == IPPROTO_UDP) {
+		/* ports kept, length of this datagram, a checksum sent */
+		cr_assert_eq(memcmp(seg + b->l4, b->f + b->l4, 4), 0);
+		cr_assert_eq(get16(seg + b->l4 + 4), l4len, "datagram %d", i);
+		cr_assert_neq(get16(seg + b->l4 + 6), 0, "datagram %d", i);
+		cr_assert(l4_csum_ok(seg, len, b->l3, b->l4, s->ipver,
+				     IPPROTO_UDP),
+			  "datagram %d: bad UDP checksum", i);
+		cr_assert_eq(memcmp(seg + b->pay, b->f + b->pay + off, pay), 0,
+			     "datagram %d: payload", i);
+		return;
 	}
 	cr_assert_eq(get32(seg + b->l4 + 4), s->seq + (uint32_t)off,
 		     "segment %d: seq", i);
@@ -356,6 +371,26 @@ static const struct seg_row seg_rows[] = {
 			.flags = TH_ACK_ | TH_FIN_, .mss = 1428 } },
 	{ "v6 64 KB", { .ipver = 6, .ts = 1, .payload = 65535 - 32,
 			.mss = 1428, .seq = 0xfffff000 } },
+#define U_ .l4proto = IPPROTO_UDP
+	{ "udp v4 plain", { U_, .ipver = 4, .payload = 14000, .mss = 1400,
+			.ip_id = 9 } },
+	{ "udp v4 vlan tag, short last", { U_, .ipver = 4, .tags = 1,
+			.payload = 5000, .mss = 1400 } },
+	{ "udp v4 qinq, ip options, id wraps", { U_, .ipver = 4, .tags = 2,
+			.ip_opt_words = 2, .ip_id = 0xffff, .payload = 3001,
+			.mss = 1000 } },
+	{ "udp v4 one datagram", { U_, .ipver = 4, .payload = 700,
+			.mss = 1400 } },
+	{ "udp v4 64 KB", { U_, .ipver = 4, .payload = 65535 - 28,
+			.mss = 1472 } },
+	{ "udp v4 datagram of one byte", { U_, .ipver = 4, .payload = 64,
+			.mss = 1 } },
+	{ "udp v6 plain", { U_, .ipver = 6, .payload = 9000, .mss = 1452 } },
+	{ "udp v6 vlan tag, odd size", { U_, .ipver = 6, .tags = 1,
+			.payload = 4321, .mss = 999 } },
+	{ "udp v6 64 KB", { U_, .ipver = 6, .payload = 65535 - 8,
+			.mss = 1232 } },
+#undef U_
 };
 
 Test(gso, segments_carry_valid_headers_checksums_and_the_payload)
@@ -382,7 +417,7 @@ Test(gso, a_failed_begin_leaves_nothing_to_write)
 enum damage {
 	D_SIZE_0, D_TYPE_NONE, D_TYPE_UDP, D_TYPE_UDP_L4, D_TYPE_2,
 	D_TYPE_7F, D_TYPE_V6, D_TYPE_V4, D_ETHERTYPE_ARP, D_IPVER, D_IHL,
-	D_PROTO_UDP, D_MF, D_FRAG_OFF, D_LEN_PLUS, D_LEN_MINUS, D_TRAILER,
+	D_PROTO_UDP, D_PROTO_TCP, D_MF, D_FRAG_OFF, D_LEN_PLUS, D_LEN_MINUS, D_TRAILER,
 	D_NH, D_DOFF, D_NONE,
 };
 
@@ -465,6 +500,25 @@ static const struct bad_row bad_rows[] = {
 		.payload = 65535 - 40, .mss = 65535 }, D_NONE, 0 },
 	{ "v6 segment over 64 KB", { .ipver = 6, .payload = 65535 - 20,
 		.mss = 65515 }, D_NONE, 0 },
+	{ "udp: ip protocol tcp", { .l4proto = IPPROTO_UDP, .ipver = 4,
+		.payload = 3000, .mss = 1000 }, D_PROTO_TCP, 0 },
+	{ "udp: ipv6 next header tcp", { .l4proto = IPPROTO_UDP, .ipver = 6,
+		.payload = 3000, .mss = 1000 }, D_NH, IPPROTO_TCP },
+	{ "udp: type tcpv4", { .l4proto = IPPROTO_UDP, .ipver = 4,
+		.payload = 3000, .mss = 1000 }, D_TYPE_V4, 0 },
+	{ "udp: ipv4 length one less", { .l4proto = IPPROTO_UDP, .ipver = 4,
+		.payload = 3000, .mss = 1000 }, D_LEN_MINUS, 0 },
+	{ "udp: ipv6 trailing byte", { .l4proto = IPPROTO_UDP, .ipver = 6,
+		.payload = 3000, .mss = 1000 }, D_TRAILER, 0 },
+	{ "udp: ipv4 fragment offset", { .l4proto = IPPROTO_UDP, .ipver = 4,
+		.payload = 3000, .mss = 1000 }, D_FRAG_OFF, 0 },
+	{ "udp: no payload", { .l4proto = IPPROTO_UDP, .ipver = 4,
+		.payload = 0, .mss = 1000 }, D_NONE, 0 },
+	{ "udp: size 0", { .l4proto = IPPROTO_UDP, .ipver = 6,
+		.payload = 3000, .mss = 1 }, D_SIZE_0, 0 },
+	{ "udp: segment over 64 KB", { .l4proto = IPPROTO_UDP, .ipver = 4,
+		.tags = 2, .payload = 65535 - 28, .mss = 65535 - 28 },
+		D_NONE, 0 },
 };
 
 /* Fix the IPv4 or IPv6 length field by delta. */
@@ -483,7 +537,7 @@ static void damage(struct built *b, const struct bad_row *r)
 	case D_SIZE_0: b->m.size = 0; break;
 	case D_TYPE_NONE: b->m.type = VIRTIO_NET_HDR_GSO_NONE; break;
 	case D_TYPE_UDP: b->m.type = VIRTIO_NET_HDR_GSO_UDP; break;
-	case D_TYPE_UDP_L4: b->m.type = 5; break;
+	case D_TYPE_UDP_L4: b->m.type = T_UDP; break;
 	case D_TYPE_2: b->m.type = 2; break;
 	case D_TYPE_7F: b->m.type = 0x7f | T_ECN; break;
 	case D_TYPE_V6: b->m.type = T_V6; break;
@@ -492,6 +546,7 @@ static void damage(struct built *b, const struct bad_row *r)
 	case D_IPVER: ip[0] = (uint8_t)(r->val << 4 | (ip[0] & 0x0f)); break;
 	case D_IHL: ip[0] = (uint8_t)(0x40 | r->val); break;
 	case D_PROTO_UDP: ip[9] = IPPROTO_UDP; break;
+	case D_PROTO_TCP: ip[9] = IPPROTO_TCP; break;
 	case D_MF: ip[6] |= 0x20; break;
 	case D_FRAG_OFF: ip[7] = 1; break;
 	case D_LEN_PLUS: adjust_len(b, r->s.ipver, 1); break;
@@ -543,6 +598,9 @@ static const struct spec trunc_specs[] = {
 	{ .ipver = 4, .tags = 1, .ts = 1, .ip_opt_words = 2, .payload = 301,
 	  .mss = 100 },
 	{ .ipver = 6, .tags = 2, .ts = 1, .payload = 250, .mss = 64 },
+	{ .ipver = 4, .tags = 1, .ip_opt_words = 1, .payload = 300,
+	  .mss = 100, .l4proto = IPPROTO_UDP },
+	{ .ipver = 6, .payload = 129, .mss = 64, .l4proto = IPPROTO_UDP },
 };
 
 Test(gso, every_truncation_of_a_super_frame_is_refused)
