@@ -8,8 +8,9 @@
 # For each tunnel kind, in a subshell with a lab of its own (so one kind's
 # failure or leftovers cannot touch the next): build the lab (WAN MTU 1500),
 # measure the plain-wire RTT baseline, bring the tunnel up, then BENCH_RUNS
-# times: TCP 1 stream (with CPU accounting), TCP 4 streams, the UDP rate
-# search, ping.  The lab's EXIT trap tears it down; only our own PIDs are
+# times: TCP 1 stream (with CPU accounting), TCP 4 streams, the two UDP
+# rate searches (bench/udpgen.c sending with UDP GSO, then one datagram at
+# a time), ping.  The lab's EXIT trap tears it down; only our own PIDs are
 # killed.  Details of each kind in bench/tunnels.sh, of each measurement in
 # bench/measure.sh; bench/report.py makes the table.
 #
@@ -21,6 +22,8 @@
 #   BENCH_UDP_SECONDS  length of each UDP search step (default 2, at most
 #                      BENCH_SECONDS)
 #   BENCH_UDP_BISECT   bisection steps of the UDP search (default 5)
+#   BENCH_UDP_SEGS     datagrams per send in the "UDP GSO" column (default
+#                      46: 64 KB; 2 to 64)
 #   BENCH_PINGS        pings per RTT sample, 50 ms apart (default 50)
 #   BENCH_TUNNELS      the kinds to run (default: all), e.g. "tapbridge vxlan"
 #   BENCH_KEEP=1       keep the per-kind logs and results (path printed)
@@ -40,6 +43,7 @@ BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SECONDS=${BENCH_SECONDS:-5}
 BENCH_UDP_SECONDS=${BENCH_UDP_SECONDS:-2}
 BENCH_UDP_BISECT=${BENCH_UDP_BISECT:-5}
+BENCH_UDP_SEGS=${BENCH_UDP_SEGS:-46}
 BENCH_PINGS=${BENCH_PINGS:-50}
 BENCH_TUNNELS=${BENCH_TUNNELS:-tapbridge openvpn tinc fastd vxlan}
 PEERS=${PEERS:-0}
@@ -109,7 +113,8 @@ bench_header()
 	echo "  lab     : scripts/lab.sh namespaces, WAN veth MTU 1500," \
 		"traffic hostA -> hostB"
 	echo "  method  : median of $BENCH_RUNS run(s); TCP iperf3 -t $BENCH_SECONDS;" \
-		"UDP iperf3 -u -l 1400, ${BENCH_UDP_SECONDS} s steps;" \
+		"UDP bench/udpgen.c 1400-byte datagrams, $BENCH_UDP_SEGS per send (GSO)" \
+		"and 1 per send, ${BENCH_UDP_SECONDS} s steps;" \
 		"RTT $BENCH_PINGS pings 50 ms apart"
 	printf '  versions: %s' "$(iperf3 --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2)"
 	for k in $BENCH_TUNNELS; do
@@ -134,11 +139,24 @@ bench_still_up()
 	return 1
 }
 
+# bench_udp_from RUN METRIC SEGS LAST FIRST: one UDP search (bench_udp),
+# from LAST Mbit/s in steps of 1.25 when an earlier run found it, else from
+# FIRST in steps of 2.
+bench_udp_from()
+{
+	BENCH_UDP_RATE=0
+	if [ "$4" -gt 0 ]; then
+		bench_udp "$1" "$4" 5 "$2" "$3"
+	else
+		bench_udp "$1" "$5" 8 "$2" "$3"
+	fi
+}
+
 # bench_one KIND: measure KIND into $BENCH_TMP/KIND.txt.  Runs in a
 # subshell: lab_up sets the lab's EXIT trap there, lab_fail ends only it.
 bench_one()
 {
-	local kind=$1 r start f n
+	local kind=$1 r start n rate_g rate_1
 	BENCH_OUT=$BENCH_TMP/$kind.txt
 	LAB_TUNNEL=$kind
 	LAB_WAN_MTU=1500
@@ -151,23 +169,23 @@ bench_one()
 	echo "tunnel processes: ${BENCH_PIDS:-none}"
 	# shellcheck disable=SC2086
 	[ -z "$BENCH_PIDS" ] || ps -o pid,nlwp,user,args -p $BENCH_PIDS
-	BENCH_UDP_RATE=0
+	rate_g=0
+	rate_1=0
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		bench_still_up "$r" || break
 		bench_tcp "$r" 1 || bench_still_up "$r" || break
 		bench_tcp "$r" 4 || bench_still_up "$r" || break
-		# The first search starts at the TCP rate and steps by 2, later
+		# The first searches start at the TCP rate and step by 2, later
 		# ones at the last result and step by 1.25.
-		if [ "$BENCH_UDP_RATE" -gt 0 ]; then
-			start=$BENCH_UDP_RATE
-			f=5
-		else
-			start=$(awk -v r="$r" '$1 == "tcp1" && $2 == r \
-				{ printf "%d", $3 }' "$BENCH_OUT")
-			start=${start:-100}
-			f=8
-		fi
-		bench_udp "$r" "$start" "$f" || bench_still_up "$r" || break
+		start=$(awk -v r="$r" '$1 == "tcp1" && $2 == r \
+			{ printf "%d", $3 }' "$BENCH_OUT")
+		start=${start:-100}
+		bench_udp_from "$r" udp "$BENCH_UDP_SEGS" "$rate_g" "$start" ||
+			bench_still_up "$r" || break
+		rate_g=$BENCH_UDP_RATE
+		bench_udp_from "$r" udp1 1 "$rate_1" "$start" ||
+			bench_still_up "$r" || break
+		rate_1=$BENCH_UDP_RATE
 		bench_ping rtt "$r"
 	done
 	n=$(grep -c '^tcp1 ' "$BENCH_OUT")
@@ -213,6 +231,8 @@ bench_main()
 	bench_check_number BENCH_PINGS "$BENCH_PINGS" 1000
 	[[ "$BENCH_UDP_BISECT" =~ ^[0-9]$ ]] ||
 		bench_die "BENCH_UDP_BISECT must be 0 to 9"
+	bench_check_number BENCH_UDP_SEGS "$BENCH_UDP_SEGS" 64
+	((BENCH_UDP_SEGS >= 2)) || bench_die "BENCH_UDP_SEGS must be 2 to 64"
 	((BENCH_UDP_SECONDS <= BENCH_SECONDS)) || BENCH_UDP_SECONDS=$BENCH_SECONDS
 	for kind in $BENCH_TUNNELS; do
 		case $kind in
@@ -229,6 +249,9 @@ bench_main()
 	BENCH_TMP=$(mktemp -d /tmp/tbbench.XXXXXX) ||
 		bench_die "cannot create a temporary directory"
 	trap bench_cleanup EXIT
+	BENCH_UDPGEN=$BENCH_TMP/udpgen
+	"${CC:-cc}" -O2 -Wall -o "$BENCH_UDPGEN" "$BENCH_LIB/udpgen.c" ||
+		bench_die "cannot build the UDP generator bench/udpgen.c"
 	trap 'bench_abort 130' INT
 	trap 'bench_abort 143' TERM
 	exec 3>&1
@@ -286,9 +309,14 @@ bench_legend()
 	cat <<-EOF
 
 	TCP x1, x4: iperf3 TCP throughput with 1 and 4 streams, at the receiver.
-	UDP 1400: highest rate of 1400-byte UDP datagrams received with under 1%
-	  loss (steps x2 or x1.25 until the loss crosses 1%, then bisection);
-	  ">": iperf3's sender was the limit.
+	UDP GSO, UDP 1x1: highest rate of 1400-byte UDP datagrams received with
+	  under 1% loss (steps x2 or x1.25 until the loss crosses 1%, then
+	  bisection), from bench/udpgen.c: GSO hands the kernel $BENCH_UDP_SEGS datagrams
+	  per send (UDP_SEGMENT, as QUIC stacks do), 1x1 one at a time (sendmmsg);
+	  the datagrams on the LAN are the same.  A tunnel whose TAP takes UDP
+	  super-frames (tapbridge on Linux 6.2+) reads the GSO ones in one piece;
+	  the others get them cut up by the kernel.  The receiver reads with UDP
+	  GRO and recvmmsg.  ">": the generator was the limit.
 	RTT: median ping round trip hostA -> hostB through the tunnel; +RTT: the
 	  same minus the median over a plain veth wire between the two gateways
 	  (same lab, no tunnel: ${base:-?} ms).

@@ -4,18 +4,21 @@
 # namespace lab (scripts/lab.sh and bench/tunnels.sh sourced first).
 #
 # Traffic always flows hostA (198.19.0.1) -> hostB (198.19.0.2).  Every
-# iperf3 client runs under timeout(1), every iperf3 server is a one-off
-# (-1) started through lab_bg and reaped by PID, every ping has -c and -w,
-# and every search loop has a fixed step budget.
+# iperf3 client and udpgen runs under timeout(1), every iperf3 server is a
+# one-off (-1), servers and receivers are started through lab_bg and reaped
+# by PID, every ping has -c and -w, and every search loop has a fixed step
+# budget.
 #
 # Results go to BENCH_OUT (one "metric run value" line each, read by
 # bench/report.py); progress lines to file descriptor 3.
 #
 # Tunables (environment, set by bench.sh): BENCH_SECONDS (TCP run length),
-# BENCH_UDP_SECONDS (length of each UDP step), BENCH_PINGS.
+# BENCH_UDP_SECONDS (length of each UDP step), BENCH_PINGS, BENCH_UDPGEN
+# (the compiled bench/udpgen.c).
 
 BENCH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_IPERF_PORT=5201
+BENCH_UDP_PORT=5301
 BENCH_PY=${BENCH_PY:-python3}
 BENCH_HZ=$(getconf CLK_TCK)
 BENCH_PIDS=""
@@ -150,46 +153,72 @@ bench_tcp()
 	bench_say "run $run: TCP x$n $mbps Mbit/s"
 }
 
-# bench_udp_try RATE: one UDP step at RATE Mbit/s of 1400-byte datagrams;
-# sets U_SENT, U_RECV (Mbit/s) and U_LOSS (percent).
+# bench_udp_try RATE SEGS: one UDP step at RATE Mbit/s of 1400-byte
+# datagrams from bench/udpgen.c, SEGS datagrams per send (UDP GSO) or one
+# at a time (SEGS 1); sets U_SENT, U_RECV (Mbit/s of UDP payload), U_LOSS
+# (percent) and, on failure, U_ERR.
 bench_udp_try()
 {
-	local out=$LAB_DIR/udp.json res
+	local out=$LAB_DIR/udp.out spid res rx
 	U_SENT=0
 	U_RECV=0
 	U_LOSS=100
-	# 2 MB socket buffers at both ends: a receiver that misses its turn
-	# on the CPU should not count as loss in the tunnel.
-	bench_iperf "$out" -u -l 1400 -b "${1}M" -t "$BENCH_UDP_SECONDS" \
-		-w 2M || return 1
-	res=$("$BENCH_PY" "$BENCH_LIB/report.py" udp "$out") || return 1
-	read -r U_SENT U_RECV U_LOSS <<<"$res"
-	echo "udp step ${1}M: sent $U_SENT received $U_RECV Mbit/s, loss $U_LOSS%"
+	U_ERR=
+	lab_bg hB "$out" timeout $((BENCH_UDP_SECONDS + 15)) "$BENCH_UDPGEN" \
+		recv "$LAB_LAN4_B" "$BENCH_UDP_PORT" $((BENCH_UDP_SECONDS + 5))
+	spid=$LAB_LAST_PID
+	if ! lab_wait_file "$out" '^ready' 50; then
+		U_ERR="receiver did not start: $(head -c 200 "$out")"
+		lab_reap "$spid" 20
+		return 1
+	fi
+	res=$(lab_in hA timeout $((BENCH_UDP_SECONDS + 10)) "$BENCH_UDPGEN" \
+		send "$LAB_LAN4_B" "$BENCH_UDP_PORT" 1400 "$1" \
+		"$BENCH_UDP_SECONDS" "$2" 2>&1)
+	if [ $? -ne 0 ]; then
+		U_ERR="sender failed: $res"
+		lab_reap "$spid" 20
+		return 1
+	fi
+	lab_wait_exit "$spid" 150 >/dev/null
+	rx=$(grep '^received ' "$out")
+	read -r U_SENT U_RECV U_LOSS < <(awk -v s="$res" -v r="$rx" 'BEGIN {
+		split(s, a); split(r, b)
+		if (a[1] != "sent" || b[1] != "received" || a[2] == 0 || a[4] == 0)
+			exit 1
+		lost = a[2] > b[2] ? (a[2] - b[2]) * 100 / a[2] : 0
+		printf "%.1f %.1f %.3f\n", a[3] * 8000 / a[4], b[3] * 8000 / a[4], lost
+	}') || {
+		U_ERR="no result (sender: '$res', receiver: '$rx')"
+		return 1
+	}
+	echo "udp step ${1}M x$2: sent $U_SENT received $U_RECV Mbit/s, loss $U_LOSS%"
 }
 
-# bench_udp RUN START STEP: the highest rate of 1400-byte UDP datagrams
-# that loses under 1%.  From START Mbit/s, multiply (or divide) by STEP/4
-# until the loss crosses 1% (at most 8 steps), then bisect (at most
-# BENCH_UDP_BISECT steps, stopping at 3% precision).  Records udp: the
-# received Mbit/s of the fastest passing step; udp_limited when iperf3
-# itself could not send faster without loss.  Sets BENCH_UDP_RATE to the
-# offered rate of that step (a good start for the next run).
+# bench_udp RUN START STEP METRIC SEGS: the highest rate of 1400-byte UDP
+# datagrams, SEGS per send, that loses under 1%.  From START Mbit/s,
+# multiply (or divide) by STEP/4 until the loss crosses 1% (at most 8
+# steps), then bisect (at most BENCH_UDP_BISECT steps, stopping at 3%
+# precision).  Records METRIC: the received Mbit/s of the fastest passing
+# step; METRIC_limited when the generator itself could not send faster.
+# Sets BENCH_UDP_RATE to the offered rate of that step (a good start for
+# the next run).
 bench_udp()
 {
-	local run=$1 rate=$2 step=$3 lo=0 hi=0 best='' limited=0 n=0 mid
-	local why=''
+	local run=$1 rate=$2 step=$3 metric=$4 segs=$5 lo=0 hi=0 best=''
+	local limited=0 n=0 mid why=''
 	((rate < 5)) && rate=5
 	while ((n < 8)); do
 		why="every rate tried, down to ${rate}M, lost 1% or more"
-		bench_udp_try "$rate" || {
-			why="iperf3 at ${rate}M failed: $(bench_iperf_error "$LAB_DIR/udp.json")"
+		bench_udp_try "$rate" "$segs" || {
+			why="udpgen at ${rate}M: $U_ERR"
 			break
 		}
 		n=$((n + 1))
 		if bench_lt "$U_LOSS" 1; then
 			lo=$rate
 			best=$U_RECV
-			# iperf3 could not reach the rate: the sender is the limit.
+			# The generator could not reach the rate: it is the limit.
 			if bench_lt "$U_SENT" "$(bench_fmt "$rate * 0.9")"; then
 				limited=1
 				break
@@ -210,8 +239,8 @@ bench_udp()
 	while ((limited == 0 && lo > 0 && hi > lo && n < BENCH_UDP_BISECT)); do
 		((hi - lo > lo * 3 / 100 && hi - lo > 1)) || break
 		mid=$(((lo + hi) / 2))
-		bench_udp_try "$mid" || {
-			bench_note "run $run: UDP: iperf3 at ${mid}M failed: $(bench_iperf_error "$LAB_DIR/udp.json")"
+		bench_udp_try "$mid" "$segs" || {
+			bench_note "run $run: $metric: udpgen at ${mid}M: $U_ERR"
 			break
 		}
 		n=$((n + 1))
@@ -226,14 +255,14 @@ bench_udp()
 		fi
 	done
 	if [ -z "$best" ]; then
-		bench_say "run $run: UDP: $why"
-		bench_note "run $run: UDP: $why"
+		bench_say "run $run: $metric: $why"
+		bench_note "run $run: $metric: $why"
 		return 1
 	fi
-	bench_put udp "$run" "$best"
-	[ "$limited" = 0 ] || bench_put udp_limited "$run" 1
+	bench_put "$metric" "$run" "$best"
+	[ "$limited" = 0 ] || bench_put "${metric}_limited" "$run" 1
 	BENCH_UDP_RATE=$lo
-	bench_say "run $run: UDP 1400 B: $best Mbit/s under 1% loss$([ "$limited" = 0 ] || echo ' (iperf3 sender limit)')"
+	bench_say "run $run: UDP 1400 B x$segs per send: $best Mbit/s under 1% loss$([ "$limited" = 0 ] || echo ' (generator limit)')"
 }
 
 # bench_ping METRIC RUN: median RTT of BENCH_PINGS pings hostA -> hostB,

@@ -2,8 +2,6 @@
 """bench/report.py -- number crunching for scripts/bench.sh.
 
   report.py tcp FILE      iperf3 -J TCP result: "<Mbit/s> <bytes>" received
-  report.py udp FILE      iperf3 -J UDP result: "<sent Mbit/s> <received
-                          Mbit/s> <loss %>"
   report.py error FILE    iperf3 -J error message (or the stderr beside it)
   report.py ping FILE     median RTT (ms) of the replies in ping's output
   report.py table DIR KIND...
@@ -25,7 +23,8 @@ import sys
 COLUMNS = [
     ("tcp1", "TCP x1", "Mbit/s", "{:.0f}", True),
     ("tcp4", "TCP x4", "Mbit/s", "{:.0f}", True),
-    ("udp", "UDP 1400", "Mbit/s", "{:.0f}", True),
+    ("udp", "UDP GSO", "Mbit/s", "{:.0f}", True),
+    ("udp1", "UDP 1x1", "Mbit/s", "{:.0f}", True),
     ("rtt", "RTT", "ms", "{:.3f}", False),
     ("added", "+RTT", "ms", "{:.3f}", False),
     ("cpu", "CPU/Gbit", "s", "{:.2f}", False),
@@ -35,7 +34,8 @@ COLUMNS = [
 RATIOS = [
     ("tcp1", "x1"),
     ("tcp4", "x4"),
-    ("udp", "UDP"),
+    ("udp", "UDPg"),
+    ("udp1", "UDP1"),
     ("added", "+RTT"),
     ("cpu", "CPU"),
 ]
@@ -52,18 +52,6 @@ def cmd_tcp(path):
         return 1
     s = d["end"]["sum_received"]
     print("{:.1f} {}".format(s["bits_per_second"] / 1e6, int(s["bytes"])))
-    return 0
-
-
-def cmd_udp(path):
-    d = load_json(path)
-    if "error" in d:
-        return 1
-    end = d["end"]
-    sent = end["sum_sent"]["bits_per_second"] / 1e6
-    recv = end["sum_received"]["bits_per_second"] / 1e6
-    loss = end["sum"]["lost_percent"]
-    print("{:.1f} {:.1f} {:.3f}".format(sent, recv, loss))
     return 0
 
 
@@ -121,9 +109,9 @@ def read_result(path):
     return res
 
 
-def udp_limited(r):
-    """Whether iperf3's sender, not the tunnel, set most UDP results."""
-    return len(r["m"].get("udp_limited", [])) * 2 > len(r["m"].get("udp", []))
+def udp_limited(r, key):
+    """Whether the generator, not the tunnel, set most results of key."""
+    return len(r["m"].get(key + "_limited", [])) * 2 > len(r["m"].get(key, []))
 
 
 def ratio(tb, other, key):
@@ -132,9 +120,9 @@ def ratio(tb, other, key):
     if a is None or b is None or b <= 0 or a <= 0:
         return "-"
     s = "x{:.1f}".format(a / b) if a / b >= 0.095 else "x{:.2f}".format(a / b)
-    if key == "udp":
+    if key in ("udp", "udp1"):
         # A sender-bound rate is only a lower bound of the tunnel's.
-        lo, hi = udp_limited(tb), udp_limited(other)
+        lo, hi = udp_limited(tb, key), udp_limited(other, key)
         if lo and hi:
             return "?"
         if lo or hi:
@@ -171,7 +159,8 @@ def cmd_table(d, kinds):
         for key, _, _, fmt, _ in COLUMNS:
             v = r["med"].get(key)
             cell = "-" if v is None else fmt.format(v)
-            if key == "udp" and v is not None and udp_limited(r):
+            if key in ("udp", "udp1") and v is not None and \
+                    udp_limited(r, key):
                 cell = ">" + cell
             line += "{:>{w}}".format(cell, w=wv)
         line += "  |"
@@ -190,8 +179,8 @@ def cmd_table(d, kinds):
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] in ("tcp", "udp", "error", "ping"):
-        fn = {"tcp": cmd_tcp, "udp": cmd_udp, "error": cmd_error,
+    if len(argv) >= 3 and argv[1] in ("tcp", "error", "ping"):
+        fn = {"tcp": cmd_tcp, "error": cmd_error,
               "ping": cmd_ping}[argv[1]]
         try:
             return fn(argv[2])
