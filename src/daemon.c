@@ -1,78 +1,36 @@
 /*
- * daemon.c -- setup, privilege separation, event loops and teardown; see
+ * daemon.c -- setup, the fork into two processes, and teardown; see
  * daemon.h.
  *
  * One process sets everything up as root: keys, peers, the control socket,
  * the TAP, the bridge, the UDP socket.  It then forks.  The child, "net",
  * keeps the descriptors, confines itself (sandbox.h) and runs the data
- * path.  The parent, "priv", keeps only CAP_NET_ADMIN and CAP_KILL,
- * answers SIGHUP by re-reading the configuration for the child, and on
- * SIGTERM stops the child and undoes the setup.
+ * path (daemon_net.c).  The parent, "priv", keeps only CAP_NET_ADMIN and
+ * CAP_KILL, answers SIGHUP by re-reading the configuration for the child,
+ * and on SIGTERM stops the child (daemon_priv.c); then this file undoes the
+ * setup.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <linux/if_tun.h>
-#include <signal.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
-#include "tapbridge/bridge.h"
-#include "tapbridge/control.h"
-#include "tapbridge/daemon.h"
-#include "tapbridge/datapath.h"
 #include "tapbridge/log.h"
-#include "tapbridge/loop.h"
-#include "tapbridge/priv.h"
 #include "tapbridge/sandbox.h"
 #include "tapbridge/tap.h"
-#include "tapbridge/udp.h"
 
-#define TICK_MS		100
-#define MAX_FRAME	(9000 + WIRE_ETH_HDR_LEN + 8)	/* jumbo, QinQ */
-#define POOL_MTU	65536	/* TCP super-frames, UDP GRO batches */
-#define SANDBOX_ROOT	RUNSTATEDIR "/tapbridge/empty"
-#define CHILD_STOP_MS	5000
+#include "daemon_impl.h"
+
 #define TAP_TXQLEN	10000
 /* Partial checksums and TCP super-frames: segmented here, sent with UDP
  * GSO.  Without them the kernel segments, which only costs speed. */
 #define TAP_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
-
-struct daemon {
-	struct config *cfg;		/* current; replaced on reload */
-	enum daemon_mode mode;
-	struct handshake_identity id;
-	struct peer_spec *specs;	/* sodium_malloc'd, cfg->npeers */
-	uid_t uid;
-	gid_t gid;
-	int tap_fd;
-	bool tap_uso;			/* the TAP takes UDP super-frames */
-	struct bridge *bridge;
-	struct udp udp;
-	struct control *control;
-	char pidfile[CONFIG_PATH_MAX];
-	int ipc;			/* our end of the socketpair */
-	pid_t child;
-	int child_status;
-	int stopping;
-	/* network process only */
-	struct pkt_pool *pool;
-	struct datapath *dp;
-	struct loop *loop;
-	struct peer_spec *rspecs;	/* a reload being received */
-	struct priv_reload rhdr;
-	size_t rgot;
-};
 
 static void where(char *buf, size_t len, const struct config *c, int line)
 {
@@ -81,7 +39,7 @@ static void where(char *buf, size_t len, const struct config *c, int line)
 
 /* ---- preparation: everything that can fail on the configuration ---- */
 
-static struct keys_secret *load_private(const struct config *c)
+struct keys_secret *daemon_load_private(const struct config *c)
 {
 	char w[CONFIG_PATH_MAX + 16];
 
@@ -89,11 +47,7 @@ static struct keys_secret *load_private(const struct config *c)
 	return keys_load(c->private_key, w);
 }
 
-/*
- * specs_make(c, u, out): resolve endpoints and read preshared keys for
- * every peer of c into guarded memory.  0 or -1 (every problem logged).
- */
-static int specs_make(const struct config *c, const struct udp *u,
+int daemon_specs_make(const struct config *c, const struct udp *u,
 		      struct peer_spec **out)
 {
 	struct peer_spec *s;
@@ -138,436 +92,9 @@ static int specs_make(const struct config *c, const struct udp *u,
 	return rc;
 }
 
-static void specs_free(struct peer_spec *s)
+void daemon_specs_free(struct peer_spec *s)
 {
 	sodium_free(s);	/* wipes */
-}
-
-static void peer_opts_of(const struct config *c, struct peer_opts *o)
-{
-	o->rekey_s = c->rekey_interval;
-	o->wan_mtu = c->wan_mtu;
-	o->max_frame = MAX_FRAME;
-}
-
-/* ---- the network process ---- */
-
-static int log_ipc = -1;
-
-/* Syslog lines of the network process go to the parent; never blocks. */
-static void net_log_sink(int pri, const char *line)
-{
-	uint8_t body[1 + PRIV_LOG_MAX];
-	size_t n = strlen(line);
-
-	if (n > PRIV_LOG_MAX)
-		n = PRIV_LOG_MAX;
-	body[0] = (uint8_t)pri;
-	memcpy(body + 1, line, n);
-	priv_send(log_ipc, PRIV_LOG, body, 1 + n);
-}
-
-static void net_on_tap(void *cookie)
-{
-	struct daemon *d = cookie;
-
-	if (datapath_tap_ready(d->dp) < 0) {
-		log_warn("TAP device '%s' failed", d->cfg->interface);
-		loop_stop(d->loop);
-	}
-}
-
-static void net_on_udp(void *cookie)
-{
-	struct daemon *d = cookie;
-
-	datapath_udp_ready(d->dp);
-}
-
-static void net_on_tick(void *cookie)
-{
-	struct daemon *d = cookie;
-
-	datapath_tick(d->dp);
-}
-
-static void net_on_control(void *cookie)
-{
-	struct daemon *d = cookie;
-
-	control_serve(d->control, d->dp);
-}
-
-static void net_on_signal(void *cookie, int signo)
-{
-	struct daemon *d = cookie;
-
-	if (signo == SIGTERM || signo == SIGINT)
-		loop_stop(d->loop);
-}
-
-/* Apply a complete reload from the parent. */
-static void net_apply(struct daemon *d)
-{
-	struct handshake_identity id;
-	struct keys_secret *priv = keys_secret_new();
-	struct peer_opts o = {
-		.rekey_s = d->rhdr.rekey_s,
-		.wan_mtu = d->rhdr.wan_mtu,
-		.max_frame = MAX_FRAME,
-	};
-	uint8_t ok = 0;
-
-	if (priv) {
-		memcpy(priv->key, d->rhdr.private_key, WIRE_KEY_LEN);
-		if (handshake_identity_init(&id, priv) == 0) {
-			if (sodium_memcmp(id.pub, d->id.pub, WIRE_KEY_LEN))
-				log_warnx("reload: a new private key needs a "
-					  "restart; keeping the old one");
-			handshake_identity_fini(&id);
-		}
-	}
-	ok = datapath_reload(d->dp, d->rspecs, d->rgot, &o,
-			     d->rhdr.clamp_mss) == 0;
-	priv_send(d->ipc, PRIV_RELOAD_DONE, &ok, 1);
-}
-
-static void net_on_ipc(void *cookie)
-{
-	struct daemon *d = cookie;
-	union {
-		struct priv_reload r;
-		struct peer_spec s;
-		uint8_t b[1];
-	} body;
-	enum priv_type type;
-	size_t len;
-	int rc;
-
-	rc = priv_recv(d->ipc, &type, &body, sizeof(body), &len);
-	if (rc <= 0) {
-		/* The parent is gone or told us to stop by closing. */
-		loop_stop(d->loop);
-		goto out;
-	}
-	switch (type) {
-	case PRIV_RELOAD_BEGIN:
-		sodium_free(d->rspecs);
-		d->rhdr = body.r;
-		d->rgot = 0;
-		d->rspecs = d->rhdr.npeers <= PRIV_MAX_PEERS ?
-			sodium_malloc(sizeof(struct peer_spec) *
-				      (d->rhdr.npeers ? d->rhdr.npeers : 1)) :
-			NULL;
-		break;
-	case PRIV_PEER:
-		if (d->rspecs && d->rgot < d->rhdr.npeers)
-			d->rspecs[d->rgot++] = body.s;
-		break;
-	case PRIV_RELOAD_END:
-		if (d->rspecs && d->rgot == d->rhdr.npeers)
-			net_apply(d);
-		sodium_free(d->rspecs);
-		d->rspecs = NULL;
-		sodium_memzero(&d->rhdr, sizeof(d->rhdr));
-		break;
-	default:
-		break;
-	}
-out:
-	sodium_memzero(&body, sizeof(body));
-}
-
-static int net_setup(struct daemon *d)
-{
-	struct datapath_setup s;
-	struct peer_opts o;
-	struct peer *peers;
-	size_t i;
-
-	d->pool = pkt_pool_new(4 * PKT_BATCH + 64 + (unsigned)d->cfg->npeers *
-			       PEER_STAGED_MAX, POOL_MTU);
-	peers = calloc(d->cfg->npeers ? d->cfg->npeers : 1, sizeof(*peers));
-	if (!d->pool || !peers) {
-		log_warn("network process memory");
-		free(peers);
-		return -1;
-	}
-	peer_opts_of(d->cfg, &o);
-	for (i = 0; i < d->cfg->npeers; i++)
-		if (peer_init(&peers[i], &d->id, &d->specs[i], &o, 0) < 0) {
-			while (i-- > 0)
-				peer_fini(&peers[i], d->pool);
-			free(peers);
-			return -1;
-		}
-	specs_free(d->specs);
-	d->specs = NULL;
-	memset(&s, 0, sizeof(s));
-	s.tap_fd = d->tap_fd;
-	s.udp = &d->udp;
-	s.pool = d->pool;
-	s.id = &d->id;
-	s.peers = peers;
-	s.npeers = d->cfg->npeers;
-	s.interface = d->cfg->interface;
-	s.bridge = d->cfg->bridge;
-	s.clamp_mss = d->cfg->clamp_mss;
-	s.gro_udp = d->tap_uso;
-	d->dp = datapath_new(&s);
-	if (!d->dp) {
-		log_warn("data path");
-		for (i = 0; i < d->cfg->npeers; i++)
-			peer_fini(&peers[i], d->pool);
-		free(peers);
-		return -1;
-	}
-	d->loop = loop_new();
-	if (!d->loop || loop_signals(d->loop, net_on_signal, d) < 0 ||
-	    loop_add(d->loop, d->tap_fd, net_on_tap, d) < 0 ||
-	    loop_add(d->loop, d->udp.fd, net_on_udp, d) < 0 ||
-	    loop_add(d->loop, control_fd(d->control), net_on_control, d) < 0 ||
-	    loop_add(d->loop, d->ipc, net_on_ipc, d) < 0 ||
-	    loop_tick(d->loop, TICK_MS, net_on_tick, d) < 0)
-		return -1;
-	return 0;
-}
-
-/* The network process: never returns. */
-static void net_main(struct daemon *d)
-{
-	int rc = 1;
-
-	log_procname("net");
-	log_ipc = d->ipc;
-	fcntl(d->ipc, F_SETFL, O_NONBLOCK);	/* a full pipe drops a log line */
-	log_set_sink(net_log_sink);
-	if (net_setup(d) < 0)
-		goto out;
-	if (sandbox_enter(SANDBOX_ROOT, d->uid, d->gid) < 0)
-		goto out;
-	priv_send(d->ipc, PRIV_READY, NULL, 0);
-	datapath_start(d->dp);
-	rc = loop_run(d->loop) < 0;
-out:
-	loop_free(d->loop);
-	datapath_free(d->dp);
-	pkt_pool_free(d->pool);
-	handshake_identity_fini(&d->id);
-	sodium_free(d->rspecs);
-	_exit(rc);
-}
-
-/* ---- the privileged parent ---- */
-
-/* Send the reloaded configuration c to the network process. */
-static int priv_reload_send(struct daemon *d, const struct config *c,
-			    const struct peer_spec *specs,
-			    const struct keys_secret *priv)
-{
-	struct priv_reload r;
-	size_t i;
-	int rc = 0;
-
-	memset(&r, 0, sizeof(r));
-	memcpy(r.private_key, priv->key, WIRE_KEY_LEN);
-	r.npeers = (uint32_t)c->npeers;
-	r.rekey_s = c->rekey_interval;
-	r.wan_mtu = c->wan_mtu;
-	r.clamp_mss = c->clamp_mss;
-	rc |= priv_send(d->ipc, PRIV_RELOAD_BEGIN, &r, sizeof(r));
-	for (i = 0; i < c->npeers && !rc; i++)
-		rc |= priv_send(d->ipc, PRIV_PEER, &specs[i], sizeof(specs[i]));
-	rc |= priv_send(d->ipc, PRIV_RELOAD_END, NULL, 0);
-	sodium_memzero(&r, sizeof(r));
-	return rc;
-}
-
-/* Settings a running daemon cannot change: say so, keep the old ones. */
-static void priv_fixed(const struct config *old, const struct config *c)
-{
-	if (strcmp(old->interface, c->interface) ||
-	    strcmp(old->bridge, c->bridge) ||
-	    strcmp(old->lan_port, c->lan_port) ||
-	    strcmp(old->listen.host, c->listen.host) ||
-	    old->listen.port != c->listen.port ||
-	    strcmp(old->control_socket, c->control_socket) ||
-	    strcmp(old->user, c->user))
-		log_warnx("reload: 'interface', 'bridge', 'lan-port', "
-			  "'listen', 'control-socket' and 'user' take effect "
-			  "only at a restart");
-}
-
-static void priv_reload(struct daemon *d)
-{
-	struct config *c = calloc(1, sizeof(*c));
-	struct keys_secret *priv = NULL;
-	struct peer_spec *specs = NULL;
-
-	log_info("SIGHUP: reloading '%s'", d->cfg->file);
-	if (!c || config_load(d->cfg->file, c) < 0)
-		goto refused;
-	priv = load_private(c);
-	if (!priv || specs_make(c, &d->udp, &specs) < 0)
-		goto refused;
-	priv_fixed(d->cfg, c);
-	priv_notify("RELOADING=1");
-	if (priv_reload_send(d, c, specs, priv) < 0)
-		log_warn("reload: cannot reach the network process");
-	priv_notify("READY=1");
-	config_fini(d->cfg);
-	free(d->cfg);
-	d->cfg = c;
-	c = NULL;
-	goto out;
-refused:
-	log_warnx("reload refused: keeping the running configuration");
-out:
-	if (specs)
-		specs_free(specs);
-	keys_secret_free(priv);
-	if (c) {
-		config_fini(c);
-		free(c);
-	}
-}
-
-/* A log line from the network process: trusted for nothing, printable
- * ASCII only, logged with a priority it may choose among the usual. */
-static void priv_log_line(const uint8_t *body, size_t len)
-{
-	char line[PRIV_LOG_MAX + 1];
-	size_t i;
-	int pri = body[0];
-
-	for (i = 1; i < len; i++)
-		line[i - 1] = body[i] >= 0x20 && body[i] < 0x7f ?
-			(char)body[i] : '?';
-	line[len - 1] = '\0';
-	if (pri != LOG_CRIT && pri != LOG_WARNING && pri != LOG_INFO &&
-	    pri != LOG_DEBUG)
-		pri = LOG_WARNING;
-	log_line(pri, line);
-}
-
-static void priv_on_ipc(void *cookie)
-{
-	struct daemon *d = cookie;
-	enum priv_type type;
-	uint8_t body[1 + PRIV_LOG_MAX];
-	size_t len;
-	int rc;
-
-	rc = priv_recv(d->ipc, &type, body, sizeof(body), &len);
-	if (rc == 0)
-		return;		/* EOF: SIGCHLD tells us the rest */
-	if (rc > 0 && type == PRIV_LOG) {
-		priv_log_line(body, len);
-		return;
-	}
-	if (rc < 0 || (type != PRIV_READY && type != PRIV_RELOAD_DONE)) {
-		log_warnx("network process sent a malformed message; "
-			  "stopping it");
-		kill(d->child, SIGKILL);
-		return;
-	}
-	if (type == PRIV_READY) {
-		log_info("network process %d is sandboxed and running",
-			 (int)d->child);
-		priv_notify("READY=1");
-	} else if (!body[0]) {
-		log_warnx("reload failed in the network process");
-	}
-}
-
-static void priv_on_signal(void *cookie, int signo)
-{
-	struct daemon *d = cookie;
-	int status;
-
-	switch (signo) {
-	case SIGHUP:
-		if (!d->stopping)
-			priv_reload(d);
-		break;
-	case SIGCHLD:
-		if (waitpid(d->child, &status, WNOHANG) != d->child)
-			break;
-		d->child = 0;
-		d->child_status = status;
-		if (!d->stopping)
-			log_warnx("network process exited (%s %d)",
-				  WIFSIGNALED(status) ? "signal" : "status",
-				  WIFSIGNALED(status) ? WTERMSIG(status) :
-							WEXITSTATUS(status));
-		loop_stop(d->loop);
-		break;
-	default:
-		log_info("received signal %d, shutting down", signo);
-		d->stopping = 1;
-		/* Closing our end tells the network process to exit. */
-		shutdown(d->ipc, SHUT_RDWR);
-		break;
-	}
-}
-
-/* Wait for the network process, at most CHILD_STOP_MS, then kill it. */
-static void priv_reap(struct daemon *d)
-{
-	struct timespec ts = { 0, 20 * 1000000 };
-	int i, status;
-
-	if (!d->child)
-		return;
-	shutdown(d->ipc, SHUT_RDWR);
-	for (i = 0; i < CHILD_STOP_MS / 20; i++) {
-		if (waitpid(d->child, &status, WNOHANG) == d->child) {
-			d->child_status = status;
-			d->child = 0;
-			return;
-		}
-		nanosleep(&ts, NULL);
-	}
-	log_warnx("network process %d did not stop; killing it",
-		  (int)d->child);
-	kill(d->child, SIGKILL);
-	waitpid(d->child, &d->child_status, 0);
-	d->child = 0;
-}
-
-static int priv_main(struct daemon *d)
-{
-	sigset_t set;
-
-	log_procname("priv");
-	/* The parent needs no secret: the network process has them. */
-	handshake_identity_fini(&d->id);
-	specs_free(d->specs);
-	d->specs = NULL;
-	if (sandbox_parent() < 0)
-		return -1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	d->loop = loop_new();
-	if (!d->loop || loop_signals(d->loop, priv_on_signal, d) < 0 ||
-	    loop_add(d->loop, d->ipc, priv_on_ipc, d) < 0)
-		return -1;
-	if (loop_run(d->loop) < 0)
-		return -1;
-	priv_reap(d);
-	/* A network process that failed, even while stopping, is reported. */
-	if (!(WIFEXITED(d->child_status) && WEXITSTATUS(d->child_status) == 0)) {
-		if (d->stopping)
-			log_warnx("network process failed while stopping "
-				  "(%s %d)", WIFSIGNALED(d->child_status) ?
-				  "signal" : "status",
-				  WIFSIGNALED(d->child_status) ?
-				  WTERMSIG(d->child_status) :
-				  WEXITSTATUS(d->child_status));
-		return -1;
-	}
-	return 0;
 }
 
 /* ---- setup and teardown ---- */
@@ -683,7 +210,7 @@ static int setup(struct daemon *d)
 	enum bridge_part part;
 	int created;
 
-	priv = load_private(c);
+	priv = daemon_load_private(c);
 	if (!priv)
 		return -1;
 	if (handshake_identity_init(&d->id, priv) < 0) {
@@ -699,7 +226,7 @@ static int setup(struct daemon *d)
 		refused_listen(c);
 		return -1;
 	}
-	if (specs_make(c, &d->udp, &d->specs) < 0)
+	if (daemon_specs_make(c, &d->udp, &d->specs) < 0)
 		return -1;
 	d->control = control_open(c->control_socket);
 	if (!d->control) {
@@ -738,7 +265,7 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
-	priv_reap(d);
+	daemon_priv_reap(d);
 	loop_free(d->loop);
 	if (d->ipc >= 0)
 		close(d->ipc);
@@ -748,7 +275,7 @@ static void teardown(struct daemon *d)
 	bridge_teardown(d->bridge);
 	udp_close(&d->udp);
 	if (d->specs)
-		specs_free(d->specs);
+		daemon_specs_free(d->specs);
 	handshake_identity_fini(&d->id);
 	if (d->pidfile[0])
 		unlink(d->pidfile);
@@ -799,11 +326,11 @@ int daemon_run(struct config **cfg, enum daemon_mode mode)
 	if (d.child == 0) {
 		close(sv[0]);
 		d.ipc = sv[1];
-		net_main(&d);
+		daemon_net_main(&d);
 	}
 	close(sv[1]);
 	d.ipc = sv[0];
-	rc = priv_main(&d);
+	rc = daemon_priv_main(&d);
 out:
 	teardown(&d);
 	*cfg = d.cfg;
@@ -822,7 +349,7 @@ int daemon_check(const struct config *c)
 
 	if (sodium_init() < 0)
 		return -1;
-	priv = load_private(c);
+	priv = daemon_load_private(c);
 	if (!priv)
 		rc = -1;
 	else if (handshake_identity_init(&id, priv) < 0)
@@ -832,10 +359,10 @@ int daemon_check(const struct config *c)
 	/* Names are resolved as the daemon would, for the family it binds. */
 	memset(&u, 0, sizeof(u));
 	u.family = AF_INET6;
-	if (specs_make(c, &u, &specs) < 0)
+	if (daemon_specs_make(c, &u, &specs) < 0)
 		rc = -1;
 	if (specs)
-		specs_free(specs);
+		daemon_specs_free(specs);
 	if (sandbox_user(c->user, &uid, &gid) < 0)
 		rc = -1;
 	return rc;

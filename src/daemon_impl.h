@@ -1,0 +1,77 @@
+/*
+ * daemon_impl.h -- private to daemon.c (setup, teardown, the fork),
+ * daemon_net.c (the network process) and daemon_priv.c (the privileged
+ * parent): the state they share and the functions they call across.
+ */
+#ifndef TAPBRIDGE_DAEMON_IMPL_H
+#define TAPBRIDGE_DAEMON_IMPL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "tapbridge/bridge.h"
+#include "tapbridge/config.h"
+#include "tapbridge/control.h"
+#include "tapbridge/daemon.h"
+#include "tapbridge/datapath.h"
+#include "tapbridge/keys.h"
+#include "tapbridge/loop.h"
+#include "tapbridge/priv.h"
+#include "tapbridge/udp.h"
+
+#define TICK_MS		100
+#define MAX_FRAME	(9000 + WIRE_ETH_HDR_LEN + 8)	/* jumbo, QinQ */
+#define POOL_MTU	65536	/* TCP super-frames, UDP GRO batches */
+#define SANDBOX_ROOT	RUNSTATEDIR "/tapbridge/empty"
+#define CHILD_STOP_MS	5000
+
+struct daemon {
+	struct config *cfg;		/* current; replaced on reload */
+	enum daemon_mode mode;
+	struct handshake_identity id;
+	struct peer_spec *specs;	/* sodium_malloc'd, cfg->npeers */
+	uid_t uid;
+	gid_t gid;
+	int tap_fd;
+	bool tap_uso;			/* the TAP takes UDP super-frames */
+	struct bridge *bridge;
+	struct udp udp;
+	struct control *control;
+	char pidfile[CONFIG_PATH_MAX];
+	int ipc;			/* our end of the socketpair */
+	pid_t child;
+	int child_status;
+	int stopping;
+	/* network process only */
+	struct pkt_pool *pool;
+	struct datapath *dp;
+	struct loop *loop;
+	struct peer_spec *rspecs;	/* a reload being received */
+	struct priv_reload rhdr;
+	size_t rgot;
+};
+
+/* daemon.c: the private key of c, read from its key file (logged). */
+struct keys_secret *daemon_load_private(const struct config *c);
+
+/*
+ * daemon_specs_make(c, u, out): resolve endpoints and read preshared keys
+ * for every peer of c into guarded memory.  0 or -1 (every problem logged);
+ * *out is set either way and freed with daemon_specs_free.
+ */
+int daemon_specs_make(const struct config *c, const struct udp *u,
+		      struct peer_spec **out);
+void daemon_specs_free(struct peer_spec *s);
+
+/* daemon_net.c: the network process; never returns. */
+void daemon_net_main(struct daemon *d) __attribute__((noreturn));
+
+/* daemon_priv.c: the parent's loop until the network process ends or a
+ * signal stops it; 0 on a clean stop. */
+int daemon_priv_main(struct daemon *d);
+
+/* daemon_priv.c: stop the network process, at most CHILD_STOP_MS, then
+ * kill it. */
+void daemon_priv_reap(struct daemon *d);
+
+#endif /* TAPBRIDGE_DAEMON_IMPL_H */

@@ -1,0 +1,229 @@
+/*
+ * daemon_priv.c -- the privileged parent: relays the network process's log
+ * lines, re-reads the configuration on SIGHUP and hands it over, and stops
+ * the network process on SIGTERM.  See daemon_impl.h.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "tapbridge/log.h"
+#include "tapbridge/sandbox.h"
+
+#include "daemon_impl.h"
+
+/* Send the reloaded configuration c to the network process. */
+static int priv_reload_send(struct daemon *d, const struct config *c,
+			    const struct peer_spec *specs,
+			    const struct keys_secret *priv)
+{
+	struct priv_reload r;
+	size_t i;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.private_key, priv->key, WIRE_KEY_LEN);
+	r.npeers = (uint32_t)c->npeers;
+	r.rekey_s = c->rekey_interval;
+	r.wan_mtu = c->wan_mtu;
+	r.clamp_mss = c->clamp_mss;
+	rc |= priv_send(d->ipc, PRIV_RELOAD_BEGIN, &r, sizeof(r));
+	for (i = 0; i < c->npeers && !rc; i++)
+		rc |= priv_send(d->ipc, PRIV_PEER, &specs[i], sizeof(specs[i]));
+	rc |= priv_send(d->ipc, PRIV_RELOAD_END, NULL, 0);
+	sodium_memzero(&r, sizeof(r));
+	return rc;
+}
+
+/* Settings a running daemon cannot change: say so, keep the old ones. */
+static void priv_fixed(const struct config *old, const struct config *c)
+{
+	if (strcmp(old->interface, c->interface) ||
+	    strcmp(old->bridge, c->bridge) ||
+	    strcmp(old->lan_port, c->lan_port) ||
+	    strcmp(old->listen.host, c->listen.host) ||
+	    old->listen.port != c->listen.port ||
+	    strcmp(old->control_socket, c->control_socket) ||
+	    strcmp(old->user, c->user))
+		log_warnx("reload: 'interface', 'bridge', 'lan-port', "
+			  "'listen', 'control-socket' and 'user' take effect "
+			  "only at a restart");
+}
+
+static void priv_reload(struct daemon *d)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	struct keys_secret *priv = NULL;
+	struct peer_spec *specs = NULL;
+
+	log_info("SIGHUP: reloading '%s'", d->cfg->file);
+	if (!c || config_load(d->cfg->file, c) < 0)
+		goto refused;
+	priv = daemon_load_private(c);
+	if (!priv || daemon_specs_make(c, &d->udp, &specs) < 0)
+		goto refused;
+	priv_fixed(d->cfg, c);
+	priv_notify("RELOADING=1");
+	if (priv_reload_send(d, c, specs, priv) < 0)
+		log_warn("reload: cannot reach the network process");
+	priv_notify("READY=1");
+	config_fini(d->cfg);
+	free(d->cfg);
+	d->cfg = c;
+	c = NULL;
+	goto out;
+refused:
+	log_warnx("reload refused: keeping the running configuration");
+out:
+	if (specs)
+		daemon_specs_free(specs);
+	keys_secret_free(priv);
+	if (c) {
+		config_fini(c);
+		free(c);
+	}
+}
+
+/* A log line from the network process: trusted for nothing, printable
+ * ASCII only, logged with a priority it may choose among the usual. */
+static void priv_log_line(const uint8_t *body, size_t len)
+{
+	char line[PRIV_LOG_MAX + 1];
+	size_t i;
+	int pri = body[0];
+
+	for (i = 1; i < len; i++)
+		line[i - 1] = body[i] >= 0x20 && body[i] < 0x7f ?
+			(char)body[i] : '?';
+	line[len - 1] = '\0';
+	if (pri != LOG_CRIT && pri != LOG_WARNING && pri != LOG_INFO &&
+	    pri != LOG_DEBUG)
+		pri = LOG_WARNING;
+	log_line(pri, line);
+}
+
+static void priv_on_ipc(void *cookie)
+{
+	struct daemon *d = cookie;
+	enum priv_type type;
+	uint8_t body[1 + PRIV_LOG_MAX];
+	size_t len;
+	int rc;
+
+	rc = priv_recv(d->ipc, &type, body, sizeof(body), &len);
+	if (rc == 0)
+		return;		/* EOF: SIGCHLD tells us the rest */
+	if (rc > 0 && type == PRIV_LOG) {
+		priv_log_line(body, len);
+		return;
+	}
+	if (rc < 0 || (type != PRIV_READY && type != PRIV_RELOAD_DONE)) {
+		log_warnx("network process sent a malformed message; "
+			  "stopping it");
+		kill(d->child, SIGKILL);
+		return;
+	}
+	if (type == PRIV_READY) {
+		log_info("network process %d is sandboxed and running",
+			 (int)d->child);
+		priv_notify("READY=1");
+	} else if (!body[0]) {
+		log_warnx("reload failed in the network process");
+	}
+}
+
+static void priv_on_signal(void *cookie, int signo)
+{
+	struct daemon *d = cookie;
+	int status;
+
+	switch (signo) {
+	case SIGHUP:
+		if (!d->stopping)
+			priv_reload(d);
+		break;
+	case SIGCHLD:
+		if (waitpid(d->child, &status, WNOHANG) != d->child)
+			break;
+		d->child = 0;
+		d->child_status = status;
+		if (!d->stopping)
+			log_warnx("network process exited (%s %d)",
+				  WIFSIGNALED(status) ? "signal" : "status",
+				  WIFSIGNALED(status) ? WTERMSIG(status) :
+							WEXITSTATUS(status));
+		loop_stop(d->loop);
+		break;
+	default:
+		log_info("received signal %d, shutting down", signo);
+		d->stopping = 1;
+		/* Closing our end tells the network process to exit. */
+		shutdown(d->ipc, SHUT_RDWR);
+		break;
+	}
+}
+
+/* Wait for the network process, at most CHILD_STOP_MS, then kill it. */
+void daemon_priv_reap(struct daemon *d)
+{
+	struct timespec ts = { 0, 20 * 1000000 };
+	int i, status;
+
+	if (!d->child)
+		return;
+	shutdown(d->ipc, SHUT_RDWR);
+	for (i = 0; i < CHILD_STOP_MS / 20; i++) {
+		if (waitpid(d->child, &status, WNOHANG) == d->child) {
+			d->child_status = status;
+			d->child = 0;
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+	log_warnx("network process %d did not stop; killing it",
+		  (int)d->child);
+	kill(d->child, SIGKILL);
+	waitpid(d->child, &d->child_status, 0);
+	d->child = 0;
+}
+
+int daemon_priv_main(struct daemon *d)
+{
+	sigset_t set;
+
+	log_procname("priv");
+	/* The parent needs no secret: the network process has them. */
+	handshake_identity_fini(&d->id);
+	daemon_specs_free(d->specs);
+	d->specs = NULL;
+	if (sandbox_parent() < 0)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	d->loop = loop_new();
+	if (!d->loop || loop_signals(d->loop, priv_on_signal, d) < 0 ||
+	    loop_add(d->loop, d->ipc, priv_on_ipc, d) < 0)
+		return -1;
+	if (loop_run(d->loop) < 0)
+		return -1;
+	daemon_priv_reap(d);
+	/* A network process that failed, even while stopping, is reported. */
+	if (!(WIFEXITED(d->child_status) && WEXITSTATUS(d->child_status) == 0)) {
+		if (d->stopping)
+			log_warnx("network process failed while stopping "
+				  "(%s %d)", WIFSIGNALED(d->child_status) ?
+				  "signal" : "status",
+				  WIFSIGNALED(d->child_status) ?
+				  WTERMSIG(d->child_status) :
+				  WEXITSTATUS(d->child_status));
+		return -1;
+	}
+	return 0;
+}
