@@ -3,8 +3,8 @@
  *
  * Reading is byte by byte into a fixed line buffer, so NUL bytes, endless
  * lines and a missing final newline are ordinary input, not hazards.  A
- * line is split into words (double quotes group, '#' starts a comment),
- * the first word is looked up in a sorted directive table that says where
+ * line is split into words by config_words.c (double quotes group, '#'
+ * starts a comment), the first word is looked up in a sorted directive table that says where
  * the directive may appear and whether it may repeat, and its handler
  * hands the value to its check in config_value.c, which stores it or says
  * why not.  A faulty line is reported here as "file:line: message" and
@@ -27,7 +27,6 @@
 #define RUNSTATEDIR "/run"
 #endif
 
-#define WORDS_MAX	8		/* words kept; more are only counted */
 #define PEERS_MAX	1024
 
 enum ctx {
@@ -44,10 +43,7 @@ struct parser {
 	struct config_peer scratch;	/* block of a peer not kept */
 	int peers_seen;			/* "peer" lines, kept or not */
 	bool brace_missing;		/* last line: "peer x" without '{' */
-	char *word[WORDS_MAX];
-	bool quoted[WORDS_MAX];
-	int nwords;
-	char words[2 * (LINE_MAX_LEN + 1)];
+	struct cw_line w;		/* the current line's words */
 	char why[CV_WHY_MAX];		/* a handler's reason for -1 */
 };
 
@@ -265,13 +261,13 @@ static void block_open(struct parser *p, struct config_peer *peer)
 /* peer_line_ok(p): whether the line is "peer NAME {"; reports why not. */
 static bool peer_line_ok(struct parser *p)
 {
-	if (p->nwords == 1 || is_word(p, 1, "{"))
+	if (p->w.nwords == 1 || is_word(p, 1, "{"))
 		perr(p, "'peer' needs a name and '{'");
-	else if (p->nwords > 3)
+	else if (p->w.nwords > 3)
 		perr(p, "'peer' takes a name and '{'");
-	else if (p->nwords == 2 || !is_word(p, 2, "{"))
+	else if (p->w.nwords == 2 || !is_word(p, 2, "{"))
 		perr(p, "peer '%s' must be followed by '{' on the same line",
-		     cv_show(p->word[1]));
+		     cv_show(p->w.word[1]));
 	else
 		return true;
 	return false;
@@ -284,9 +280,9 @@ static bool peer_line_ok(struct parser *p)
  */
 static void do_peer(struct parser *p)
 {
-	bool named = p->nwords > 1 && !is_word(p, 1, "{");
-	bool opens = p->nwords > 1;
-	const char *name = p->word[1];
+	bool named = p->w.nwords > 1 && !is_word(p, 1, "{");
+	bool opens = p->w.nwords > 1;
+	const char *name = p->w.word[1];
 	const struct config_peer *old;
 	struct config_peer *np;
 
@@ -296,7 +292,7 @@ static void do_peer(struct parser *p)
 	if (opens)
 		block_open(p, &p->scratch);
 	if (!peer_line_ok(p))
-		p->brace_missing = p->nwords == 2 && named;
+		p->brace_missing = p->w.nwords == 2 && named;
 	if (!named)
 		return;
 	if (cv_peer_name(name, p->why) < 0) {
@@ -320,118 +316,15 @@ static void do_close(struct parser *p)
 {
 	if (!p->peer)
 		perr(p, "'}' without an open peer block");
-	else if (p->nwords > 1)
+	else if (p->w.nwords > 1)
 		perr(p, "'}' must be alone on its line");
 	p->peer = NULL;
 }
 
-/* Lines and words */
-
-static bool is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-static bool is_ctrl(char ch)
-{
-	return (unsigned char)ch < 0x20 || ch == 0x7f;
-}
-
-/* bad_char(p, ch): report control character ch (NUL too); returns -1. */
-static int bad_char(struct parser *p, char ch)
-{
-	perr(p, "invalid character '\\x%02x'", (unsigned char)ch);
-	return -1;
-}
-
-/* quoted(p, s, len, i, o): the "..." word at s[*i] into *o; 0 or -1. */
-static int quoted(struct parser *p, const char *s, size_t len, size_t *i,
-		  char **o)
-{
-	size_t k = *i + 1;
-
-	for (;;) {
-		if (k == len) {
-			perr(p, "unterminated quoted string");
-			return -1;
-		}
-		if (s[k] == '"')
-			break;
-		if (s[k] == '\\') {
-			if (k + 1 == len || (s[k + 1] != '"' &&
-					     s[k + 1] != '\\')) {
-				perr(p, "only \\\" and \\\\ may follow '\\' "
-				     "in a quoted string");
-				return -1;
-			}
-			k++;
-		}
-		if (is_ctrl(s[k]))
-			return bad_char(p, s[k]);
-		*(*o)++ = s[k++];
-	}
-	k++;
-	if (k < len && !is_blank(s[k]) && s[k] != '#') {
-		perr(p, "missing space after closing '\"'");
-		return -1;
-	}
-	*i = k;
-	return 0;
-}
-
-/* bare(p, s, len, i, o): the unquoted word at s[*i] into *o; 0 or -1. */
-static int bare(struct parser *p, const char *s, size_t len, size_t *i,
-		char **o)
-{
-	size_t k = *i;
-
-	for (; k < len && !is_blank(s[k]) && s[k] != '#'; k++) {
-		if (s[k] == '"') {
-			perr(p, "unexpected '\"' inside a word");
-			return -1;
-		}
-		if (is_ctrl(s[k]))
-			return bad_char(p, s[k]);
-		*(*o)++ = s[k];
-	}
-	*i = k;
-	return 0;
-}
-
-/*
- * words(p, s, len): split s[0..len) into p->word (the first WORDS_MAX
- * words; p->nwords counts all).  Each source byte yields at most one
- * output byte and each word one NUL, so p->words cannot overflow.
- */
-static int words(struct parser *p, const char *s, size_t len)
-{
-	char *o = p->words;
-	size_t i = 0;
-	int r;
-
-	for (p->nwords = 0;; p->nwords++) {
-		while (i < len && is_blank(s[i]))
-			i++;
-		if (i == len || s[i] == '#')
-			return 0;
-		if (p->nwords < WORDS_MAX) {
-			p->word[p->nwords] = o;
-			p->quoted[p->nwords] = s[i] == '"';
-		}
-		if (s[i] == '"')
-			r = quoted(p, s, len, &i, &o);
-		else
-			r = bare(p, s, len, &i, &o);
-		if (r < 0)
-			return -1;
-		*o++ = '\0';
-	}
-}
-
 static bool is_word(const struct parser *p, int n, const char *s)
 {
-	return n >= 0 && n < p->nwords && n < WORDS_MAX && !p->quoted[n] &&
-	       !strcmp(p->word[n], s);
+	return n >= 0 && n < p->w.nwords && n < CW_WORDS_MAX && !p->w.quoted[n] &&
+	       !strcmp(p->w.word[n], s);
 }
 
 /* line_of(p, d): the line field of directive d in the current context. */
@@ -459,7 +352,7 @@ static bool context_ok(struct parser *p, const struct directive *d)
 
 static void dispatch(struct parser *p)
 {
-	const char *kw = p->word[0];
+	const char *kw = p->w.word[0];
 	bool brace_missing = p->brace_missing;
 	const struct directive *d;
 	int *line;
@@ -468,7 +361,7 @@ static void dispatch(struct parser *p)
 	if (is_word(p, 0, "}")) {
 		do_close(p);
 	} else if (is_word(p, 0, "{")) {
-		if (!brace_missing || p->nwords > 1)
+		if (!brace_missing || p->w.nwords > 1)
 			perr(p, "'{' must end the 'peer NAME' line");
 	} else if (!(d = directive_find(kw))) {
 		perr(p, "unknown directive '%s' (see tapbridge.conf(5))",
@@ -483,11 +376,11 @@ static void dispatch(struct parser *p)
 			return;
 		}
 		*line = p->line;
-		if (p->nwords < 2)
+		if (p->w.nwords < 2)
 			perr(p, "'%s' needs a value", kw);
-		else if (p->nwords > 2)
+		else if (p->w.nwords > 2)
 			perr(p, "'%s' takes one value", kw);
-		else if (d->handle(p, kw, p->word[1]) < 0)
+		else if (d->handle(p, kw, p->w.word[1]) < 0)
 			perr(p, "%s", p->why);
 	}
 }
@@ -503,7 +396,11 @@ static void line_end(struct parser *p, const char *s, size_t len)
 		perr(p, "line is longer than %d characters", LINE_MAX_LEN);
 		return;
 	}
-	if (words(p, s, len) < 0 || p->nwords == 0)
+	if (cw_split(&p->w, s, len, p->why) < 0) {
+		perr(p, "%s", p->why);
+		return;
+	}
+	if (p->w.nwords == 0)
 		return;
 	dispatch(p);
 }

@@ -1,10 +1,11 @@
 /*
  * config_impl.h -- what the files of the configuration parser share beyond
- * config.h.  Not part of any public surface: only src/config.c and
- * src/config_value.c include it.
+ * config.h.  Not part of any public surface: only the src/config*.c
+ * files include it.
  *
  *   config.c        the grammar: lines, words, peer blocks, the directive
  *                   table, "file:line:" messages, checks across directives
+ *   config_words.c  one line into words: blanks, quotes, comments
  *   config_value.c  one value at a time: numbers and durations, yes/no,
  *                   names, paths, interface names, addresses, keys
  *
@@ -28,6 +29,25 @@
 #define LINE_MAX_LEN	1023		/* characters, without the newline */
 #define SUN_PATH_LEN	sizeof(((struct sockaddr_un *)0)->sun_path)
 #define CV_WHY_MAX	512		/* any parser message; longer are cut */
+
+#define CW_WORDS_MAX	8		/* words kept; more are only counted */
+
+/* One line split into words: the first CW_WORDS_MAX kept, all counted. */
+struct cw_line {
+	char *word[CW_WORDS_MAX];	/* NUL-terminated, inside buf */
+	bool quoted[CW_WORDS_MAX];	/* the word was written "..." */
+	int nwords;			/* words on the line, kept or not */
+	char buf[2 * (LINE_MAX_LEN + 1)];
+};
+
+/*
+ * cw_split(l, s, len, why): split the line s[0..len) (no newline, at most
+ * LINE_MAX_LEN bytes) into l.  Returns 0, or -1 with the reason in why (a
+ * control character, an unterminated or badly placed quote, a bad escape);
+ * l is then incomplete.
+ */
+int cw_split(struct cw_line *l, const char *s, size_t len,
+	     char why[CV_WHY_MAX]);
 
 /*
  * cv_show(s): s made safe for a message: control and non-ASCII bytes as

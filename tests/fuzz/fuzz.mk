@@ -31,7 +31,7 @@ FUZZ_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # Library sources per target (besides tests/fuzz/fuzz_<target>.c).
 FUZZ_SUPPORT         := tests/fuzz/fuzz_support.c
-fuzz_srcs_config     := src/config.c src/config_value.c src/keys.c src/log.c $(FUZZ_SUPPORT)
+fuzz_srcs_config     := src/config.c src/config_value.c src/config_words.c src/keys.c src/log.c $(FUZZ_SUPPORT)
 fuzz_srcs_reasm      := src/frame.c
 fuzz_srcs_handshake  := src/handshake.c src/session.c src/keys.c \
 			src/log.c $(FUZZ_SUPPORT)
