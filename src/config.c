@@ -4,10 +4,10 @@
  * Reading is byte by byte into a fixed line buffer, so NUL bytes, endless
  * lines and a missing final newline are ordinary input, not hazards.  A
  * line is split into words by config_words.c (double quotes group, '#'
- * starts a comment), the first word is looked up in a sorted directive table that says where
- * the directive may appear and whether it may repeat, and its handler
- * hands the value to its check in config_value.c, which stores it or says
- * why not.  A faulty line is reported here as "file:line: message" and
+ * starts a comment), the first word is looked up in a sorted directive
+ * table that says where the directive may appear and whether it may
+ * repeat, and its handler hands the value to its check in config_value.c,
+ * which stores it or says why not.  A faulty line is reported here as "file:line: message" and
  * skipped; parsing goes on.  Cross-field checks run at end of file.
  */
 #include <stdarg.h>

@@ -28,8 +28,9 @@
 #include "daemon_impl.h"
 
 #define TAP_TXQLEN	10000
-/* Partial checksums and TCP super-frames: segmented here, sent with UDP
- * GSO.  Without them the kernel segments, which only costs speed. */
+/* Partial checksums and TCP super-frames (and UDP ones where the kernel
+ * has USO: tap_has_uso): segmented here, sent with UDP GSO.  Without them
+ * the kernel segments, which only costs speed. */
 #define TAP_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
 static void where(char *buf, size_t len, const struct config *c, int line)

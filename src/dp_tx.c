@@ -208,7 +208,8 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 	}
 }
 
-/* Send a TCP super-frame to peer as real segments; does not consume p. */
+/* Send a TCP or UDP super-frame to peer as real segments or datagrams;
+ * does not consume p. */
 static void send_super(struct datapath *dp, struct peer *peer,
 		       const struct pkt *p, const struct gso_meta *m)
 {

@@ -104,15 +104,15 @@ int gso_csum_complete(uint8_t *frame, size_t len, const struct gso_meta *m);
  * IPv4 (options allowed, no fragment) for VIRTIO_NET_HDR_GSO_TCPV4 or IPv6
  * with TCP as next header (no extension header) for _TCPV6, then TCP
  * (options allowed); or, for VIRTIO_NET_HDR_GSO_UDP_L4, IPv4 or IPv6 (as
- * above) with UDP; then at least one payload byte.  The IP length field must match len.  Header
- * lengths come from parsing; m->hdr_len, csum_start and csum_offset are
- * ignored, since every segment gets a checksum computed from scratch.  The
- * frame is not modified, and must stay unchanged and in place until the
- * last gso_next.
+ * above) with UDP; then at least one payload byte.  The IP length field
+ * must match len.  Header lengths come from parsing; m->hdr_len, csum_start
+ * and csum_offset are ignored, since every segment gets a checksum computed
+ * from scratch.  The frame is not modified, and must stay unchanged and in
+ * place until the last gso_next.
  *
  * Returns the number of segments (>= 1), or -1 if the frame is not such a
- * super-frame, m->size is 0, the type (ECN bit aside) is none of the
- * three, or a segment would exceed GSO_MAX_SEG_LEN bytes.  On -1 the caller drops
+ * super-frame, m->size is 0, the type (ECN bit aside) is none of the three,
+ * or a segment would exceed GSO_MAX_SEG_LEN bytes.  On -1 the caller drops
  * the frame (and counts it); it is then safe to call gso_seg_len and
  * gso_next, which report nothing left.
  */
