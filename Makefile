@@ -94,7 +94,7 @@ integration: $(BIN)
 # The core scenarios against an ASan+UBSan daemon: any report aborts the
 # daemon, which fails the scenario.  Leaks are left to valgrind and the
 # fuzzers: the sandboxed process cannot be traced at exit.
-ASAN_SCENARIOS ?= 01 06 09 10
+ASAN_SCENARIOS ?= 01 06 09 10 31
 integration-asan:
 	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 build-asan/tapbridge
 	@TESTS="$(ASAN_SCENARIOS)" \
