@@ -169,6 +169,8 @@ void control_format(const struct datapath_info *info, FILE *out,
 	if (fmt == CONTROL_TEXT) {
 		fprintf(out, "interface '%s', bridge '%s', listening on %s\n",
 			info->interface, info->bridge, a);
+		fprintf(out, "segmented: %" PRIu64 " super-frames read\n",
+			info->tap_supers);
 		fprintf(out, "coalesced: %" PRIu64 " frames into %" PRIu64
 			" super-frames, %" PRIu64 " written singly\n",
 			info->gro->merged, info->gro->supers,
@@ -185,11 +187,11 @@ void control_format(const struct datapath_info *info, FILE *out,
 	fprintf(out, ",\"bridge\":");
 	json_str(out, info->bridge);
 	fprintf(out, ",\"listen\":\"%s\",\"tap_write_errors\":%" PRIu64
-		",\"tap_bad_frames\":%" PRIu64 ",\"gro_merged\":%" PRIu64
-		",\"gro_supers\":%" PRIu64 ",\"gro_passed\":%" PRIu64
-		",\"drops\":", a, info->tap_write_errors,
-		info->tap_bad_frames, info->gro->merged, info->gro->supers,
-		info->gro->passed);
+		",\"tap_bad_frames\":%" PRIu64 ",\"tap_supers\":%" PRIu64
+		",\"gro_merged\":%" PRIu64 ",\"gro_supers\":%" PRIu64
+		",\"gro_passed\":%" PRIu64 ",\"drops\":", a,
+		info->tap_write_errors, info->tap_bad_frames, info->tap_supers,
+		info->gro->merged, info->gro->supers, info->gro->passed);
 	fputc('{', out);
 	drops_json(out, info->drops, global_drops, NELEM(global_drops));
 	fprintf(out, "},\"peers\":[");
@@ -409,9 +411,12 @@ void control_prometheus(const struct datapath_info *info, FILE *out)
 	prom_counter(out, "tap_bad_frames_total", "Frames from the TAP "
 		     "device whose offload metadata could not be honoured.",
 		     info->tap_bad_frames);
+	prom_counter(out, "tap_super_frames_total", "TCP and UDP super-frames "
+		     "read from the TAP device and cut into segments here.",
+		     info->tap_supers);
 	prom_counter(out, "coalesced_frames_total", "Received TCP segments "
-		     "written to the TAP device inside super-frames.",
-		     info->gro->merged);
+		     "and UDP datagrams written to the TAP device inside "
+		     "super-frames.", info->gro->merged);
 	prom_counter(out, "coalesced_super_frames_total", "Super-frames "
 		     "written to the TAP device.", info->gro->supers);
 	prom_counter(out, "uncoalesced_frames_total", "Received frames "

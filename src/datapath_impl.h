@@ -33,6 +33,7 @@ struct datapath {
 	uint64_t drops[RX_VERDICT_MAX];	/* not attributable to a peer */
 	uint64_t tap_write_errors;
 	uint64_t tap_bad_frames;	/* offload metadata we cannot honour */
+	uint64_t tap_supers;		/* super-frames read, cut here */
 	uint64_t warn_mac1_ms, warn_unknown_ms;
 	uint64_t too_big_seen;		/* udp->too_big already handled */
 	int clamp_mss;

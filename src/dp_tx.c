@@ -208,19 +208,15 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 	}
 }
 
-/* Send a TCP or UDP super-frame to peer as real segments or datagrams;
- * does not consume p. */
+/* Send a TCP or UDP super-frame, begun in it0, to peer as real segments
+ * or datagrams. */
 static void send_super(struct datapath *dp, struct peer *peer,
-		       const struct pkt *p, const struct gso_meta *m)
+		       const struct gso_iter *it0)
 {
 	struct session *s = peer_send_session(peer, dp->now);
-	struct gso_iter it;
+	struct gso_iter it = *it0;	/* each peer cuts its own copy */
 	size_t seg;
 
-	if (gso_begin(&it, p->data, p->len, m) < 0) {
-		dp->tap_bad_frames++;
-		return;
-	}
 	if (s && peer->endpoint.sa.sa_family != AF_UNSPEC && dp->udp->gso &&
 	    gso_seg_len(&it) + WIRE_INNER_FRAME_HDR <= dp_payload_max(peer)) {
 		send_segments_gso(dp, peer, s, &it);
@@ -244,6 +240,7 @@ static void send_super(struct datapath *dp, struct peer *peer,
 void dp_tx_from_tap(struct datapath *dp, struct pkt *p)
 {
 	struct gso_meta m;
+	struct gso_iter it;
 	size_t i;
 
 	if (p->len < TAP_VNET_HDR_LEN + WIRE_ETH_HDR_LEN) {
@@ -253,8 +250,13 @@ void dp_tx_from_tap(struct datapath *dp, struct pkt *p)
 	gso_meta_read(&m, p->data);
 	pkt_pull(p, TAP_VNET_HDR_LEN);
 	if ((m.type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE) {
-		for (i = 0; i < dp->npeers; i++)
-			send_super(dp, &dp->peers[i], p, &m);
+		if (gso_begin(&it, p->data, p->len, &m) < 0) {
+			dp->tap_bad_frames++;
+		} else {
+			dp->tap_supers++;
+			for (i = 0; i < dp->npeers; i++)
+				send_super(dp, &dp->peers[i], &it);
+		}
 		pkt_put(dp->pool, p);
 		return;
 	}

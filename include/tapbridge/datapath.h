@@ -84,6 +84,7 @@ struct datapath_info {
 	const uint64_t *drops;		/* RX_VERDICT_MAX counters */
 	uint64_t tap_write_errors;
 	uint64_t tap_bad_frames;	/* offload metadata not honoured */
+	uint64_t tap_supers;		/* TCP/UDP super-frames read, cut */
 	const struct gro_stats *gro;	/* receive coalescing */
 	const struct peer *peers;
 	size_t npeers;

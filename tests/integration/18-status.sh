@@ -102,6 +102,7 @@ same("tapbridge_info", 1, interface=g["interface"], bridge=g["bridge"],
      listen=g["listen"])
 for key, metric in [("tap_write_errors", "tap_write_errors_total"),
                     ("tap_bad_frames", "tap_bad_frames_total"),
+                    ("tap_supers", "tap_super_frames_total"),
                     ("gro_merged", "coalesced_frames_total"),
                     ("gro_supers", "coalesced_super_frames_total"),
                     ("gro_passed", "uncoalesced_frames_total")]:
@@ -197,6 +198,8 @@ done
 lab_say "rx_frames $rx1 -> $rx2, tx_frames $tx1 -> $tx2"
 lab_status A text | grep -q "^peer 'b' " ||
 	lab_fail "text status lacks the peer: $(lab_status A text)"
+lab_status A text | grep -Eq "^segmented: [0-9]+ super-frames read$" ||
+	lab_fail "text status lacks the segmented line: $(lab_status A text)"
 
 lab_wait_exit "$ping_pid" 250
 rc=$?

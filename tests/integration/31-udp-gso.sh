@@ -3,9 +3,10 @@
 # datagrams 40 at a time with UDP GSO (UDP_SEGMENT), over IPv4 and IPv6;
 # every datagram reaches hostB intact, each as its own 1400-byte datagram.
 # On a kernel with TAP USO (Linux 6.2+) gateway A reads them as super-frames
-# (tap0 counts far fewer packets than datagrams), gateway B writes them back
-# as super-frames (gro_supers grows), and neither refuses a frame; a capture
-# on the WAN shows no IP fragment and no datagram above 1500 bytes.
+# (tap0 counts far fewer packets than datagrams; tap_supers counts every
+# send), gateway B writes them back as super-frames (gro_supers grows), and
+# neither refuses a frame; a capture on the WAN shows no IP fragment and no
+# datagram above 1500 bytes.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -42,6 +43,7 @@ for to in "$LAB_LAN4_B" "$LAB_LAN6_B"; do
 	port=$((port + 1))
 	lab_step "$N datagrams of $SIZE bytes to $to, $GSO per send (UDP GSO)"
 	lab_get bad_a A tap_bad_frames
+	lab_get cut_a A tap_supers
 	lab_get supers_b B gro_supers
 	tx0=$(tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
 	out=$LAB_DIR/udp-$port.out
@@ -59,14 +61,17 @@ for to in "$LAB_LAN4_B" "$LAB_LAN6_B"; do
 
 	tx1=$(tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
 	lab_get bad_a1 A tap_bad_frames
+	lab_get cut_a1 A tap_supers
 	lab_get supers_b1 B gro_supers
 	[ "$bad_a1" -eq "$bad_a" ] ||
 		lab_fail "gwA refused $((bad_a1 - bad_a)) frames from the TAP"
-	lab_say "gwA: tap0 handed over $((tx1 - tx0)) packets; gwB wrote $((supers_b1 - supers_b)) super-frames"
+	lab_say "gwA: tap0 handed over $((tx1 - tx0)) packets, $((cut_a1 - cut_a)) super-frames cut; gwB wrote $((supers_b1 - supers_b)) super-frames"
 	[ "$uso" = 1 ] || continue
 	# 11 super-frames, plus whatever else crossed (ND, keepalive-free).
 	((tx1 - tx0 < N / 4)) ||
 		lab_fail "gwA's tap0 handed over $((tx1 - tx0)) packets for $N datagrams: not read as super-frames"
+	((cut_a1 - cut_a >= (N + GSO - 1) / GSO)) ||
+		lab_fail "gwA cut $((cut_a1 - cut_a)) super-frames, not the $(((N + GSO - 1) / GSO)) sends"
 	((supers_b1 > supers_b)) ||
 		lab_fail "gwB wrote no UDP super-frame"
 done
