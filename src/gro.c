@@ -123,6 +123,15 @@ static uint64_t csum_pseudo(const uint8_t *ip, int ipver, uint8_t proto,
 			    addr_len(ipver));
 }
 
+/* Whether the l4_len bytes of s's TCP or UDP header and payload carry a
+ * valid checksum (pseudo-header included). */
+static bool l4_csum_ok(const struct seg *s, size_t l4_len)
+{
+	return csum_ok(gso_csum_add(csum_pseudo(s->f + s->l2, s->ipver,
+						s->proto, l4_len),
+				    s->f + s->tcp, l4_len));
+}
+
 /* IPv4 at ip, l2 bytes into a frame of len: check it, find the segment. */
 static enum kind parse_ipv4(struct seg *s, const uint8_t *ip, size_t *tcp_len,
 			    bool *clean)
@@ -181,9 +190,7 @@ static enum kind classify_udp(struct seg *s, size_t udp_len, bool clean)
 	if (!clean || udp_len == UDP_HDR_LEN || eth_get16(uh + 4) != udp_len ||
 	    s->len > GRO_MAX_LEN || (uh[6] == 0 && uh[7] == 0))
 		return K_PORTS;
-	if (!csum_ok(gso_csum_add(csum_pseudo(s->f + s->l2, s->ipver,
-					      IPPROTO_UDP, udp_len),
-				  uh, udp_len)))
+	if (!l4_csum_ok(s, udp_len))
 		return K_PORTS;
 	s->hdr = s->tcp + UDP_HDR_LEN;
 	s->pay = udp_len - UDP_HDR_LEN;
@@ -235,9 +242,7 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len,
 	    th[13] & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST |
 		      TCP_FLAG_URG | TCP_FLAG_CWR))
 		return K_PORTS;
-	if (!csum_ok(gso_csum_add(csum_pseudo(f + s->l2, s->ipver,
-					      IPPROTO_TCP, tcp_len),
-				  th, tcp_len)))
+	if (!l4_csum_ok(s, tcp_len))
 		return K_PORTS;
 	s->hdr = s->tcp + thl;
 	s->pay = tcp_len - thl;
