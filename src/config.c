@@ -7,8 +7,9 @@
  * starts a comment), the first word is looked up in a sorted directive
  * table that says where the directive may appear and whether it may
  * repeat, and its handler hands the value to its check in config_value.c,
- * which stores it or says why not.  A faulty line is reported here as "file:line: message" and
- * skipped; parsing goes on.  Cross-field checks run at end of file.
+ * which stores it or says why not.  A faulty line is reported here as
+ * "file:line: message" and skipped; parsing goes on.  Cross-field checks
+ * run at end of file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -323,8 +324,8 @@ static void do_close(struct parser *p)
 
 static bool is_word(const struct parser *p, int n, const char *s)
 {
-	return n >= 0 && n < p->w.nwords && n < CW_WORDS_MAX && !p->w.quoted[n] &&
-	       !strcmp(p->w.word[n], s);
+	return n >= 0 && n < p->w.nwords && n < CW_WORDS_MAX &&
+	       !p->w.quoted[n] && !strcmp(p->w.word[n], s);
 }
 
 /* line_of(p, d): the line field of directive d in the current context. */

@@ -91,8 +91,12 @@ int cw_split(struct cw_line *l, const char *s, size_t len,
 	size_t i = 0;
 	int r;
 
-	if (len > LINE_MAX_LEN)
-		return fail(why, "line too long");
+	/* The caller has refused longer lines; buf is sized for them. */
+	if (len > LINE_MAX_LEN) {
+		snprintf(why, CV_WHY_MAX, "line is longer than %d characters",
+			 LINE_MAX_LEN);
+		return -1;
+	}
 	for (l->nwords = 0;; l->nwords++) {
 		while (i < len && is_blank(s[i]))
 			i++;
