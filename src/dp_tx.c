@@ -208,6 +208,30 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 	}
 }
 
+/*
+ * The TCP segment size for peer: the sender's, lowered so that a segment
+ * fits one datagram on the path (no tunnel fragments even with clamp-mss
+ * off) and then, when it costs at most an eighth of the payload, to the
+ * length sealed fastest (session_fast_len).  On a 1500-byte IPv4 path that
+ * trades 1376 payload bytes per datagram for 1245 and seals and opens each
+ * byte about a quarter faster.  A super-frame that fits one segment stays
+ * whole.
+ */
+static void fit_tcp_segments(const struct peer *peer, struct gso_iter *it)
+{
+	size_t hdr = WIRE_INNER_FRAME_HDR + it->hdr_len;
+	size_t room = dp_payload_max(peer), mss = it->mss, fast;
+
+	if (room <= hdr)
+		return;	/* not even the headers fit: fragments, as before */
+	if (mss > room - hdr)
+		mss = room - hdr;
+	fast = session_fast_len(hdr + mss);
+	if (fast > hdr && it->payload > mss && (fast - hdr) * 8 >= mss * 7)
+		mss = fast - hdr;
+	gso_set_mss(it, mss);
+}
+
 /* Send a TCP or UDP super-frame, begun in it0, to peer as real segments
  * or datagrams. */
 static void send_super(struct datapath *dp, struct peer *peer,
@@ -217,6 +241,8 @@ static void send_super(struct datapath *dp, struct peer *peer,
 	struct gso_iter it = *it0;	/* each peer cuts its own copy */
 	size_t seg;
 
+	if (it.proto == IPPROTO_TCP)
+		fit_tcp_segments(peer, &it);
 	if (s && peer->endpoint.sa.sa_family != AF_UNSPEC && dp->udp->gso &&
 	    gso_seg_len(&it) + WIRE_INNER_FRAME_HDR <= dp_payload_max(peer)) {
 		send_segments_gso(dp, peer, s, &it);

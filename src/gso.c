@@ -269,6 +269,14 @@ int gso_begin(struct gso_iter *it, const uint8_t *frame, size_t len,
 	return (int)((it->payload + it->mss - 1) / it->mss);
 }
 
+int gso_set_mss(struct gso_iter *it, size_t mss)
+{
+	if (it->proto != IPPROTO_TCP || !mss || mss >= it->mss || it->done)
+		return -1;
+	it->mss = mss;
+	return 0;
+}
+
 size_t gso_seg_len(const struct gso_iter *it)
 {
 	size_t left = it->payload - it->done;

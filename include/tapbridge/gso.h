@@ -120,6 +120,16 @@ int gso_begin(struct gso_iter *it, const uint8_t *frame, size_t len,
 	      const struct gso_meta *m);
 
 /*
+ * gso_set_mss(it, mss): cut the TCP super-frame begun in it into segments
+ * of at most mss payload bytes instead, before the first gso_next.  A
+ * receiver takes TCP segments of any size up to its MSS, so lowering the
+ * size is always allowed; UDP datagrams keep the sender's boundaries.
+ * Returns 0 when the size is now mss, -1 (it unchanged) for UDP, mss 0, an
+ * mss not below the current size, or after the first segment.
+ */
+int gso_set_mss(struct gso_iter *it, size_t mss);
+
+/*
  * gso_seg_len(it): the length of the next segment gso_next will write, a
  * whole Ethernet frame, or 0 when all are written.  All segments but the
  * last have the same length.

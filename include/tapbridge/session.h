@@ -80,6 +80,22 @@ void session_free(struct session *s);
 ssize_t session_seal(struct session *s, uint8_t *dgram, size_t len);
 
 /*
+ * session_fast_len(len): the largest payload length n <= len that
+ * session_seal and session_open handle without a slow keystream tail, or
+ * len itself when no such n exists or the tail costs nothing extra here.
+ *
+ * crypto_secretbox encrypts the first 32 payload bytes with the block that
+ * also yields the Poly1305 key, and the rest with XSalsa20, whose SIMD code
+ * (libsodium on x86: SSE2 and AVX2) works 256 or 512 bytes at a time and
+ * goes one 64-byte block at a time over whatever is left, at several times
+ * the cost per byte.  So on x86 n is 32 plus a multiple of 256; measured
+ * here, a 1312-byte payload is sealed in 1.30 us, a 1442-byte one (the
+ * largest a 1500-byte IPv4 path carries) in 1.91 us.  Elsewhere libsodium
+ * runs the portable code, block by block, and n is len.
+ */
+size_t session_fast_len(size_t len);
+
+/*
  * session_open(s, dgram, len, counter): authenticate and decrypt a data
  * message in place, then update the replay window.  The caller has already
  * matched the receiver index to s.  On RX_OK the payload is at

@@ -44,6 +44,7 @@ struct spec {
 	size_t payload;
 	uint16_t mss;
 	uint8_t l4proto;	/* 0 = TCP, or IPPROTO_UDP */
+	uint16_t set_mss;	/* lowered with gso_set_mss after gso_begin */
 };
 
 /* What was built, offsets found by the builder, not by the code. */
@@ -284,7 +285,7 @@ static void check_segment(const struct built *b, const struct spec *s,
 static void segment_and_check(const struct spec *s, const char *desc)
 {
 	struct gso_iter it;
-	size_t off = 0, first = 0, len, want_n;
+	size_t off = 0, first = 0, len, want_n, mss = s->mss;
 	uint8_t *copy, *seg;
 	int n, i;
 
@@ -296,6 +297,11 @@ static void segment_and_check(const struct spec *s, const char *desc)
 	n = gso_begin(&it, copy, sfb.len, &sfb.m);
 	cr_assert_eq(n, (int)want_n, "%s: %d segments, want %zu", desc, n,
 		     want_n);
+	if (s->set_mss) {
+		cr_assert_eq(gso_set_mss(&it, s->set_mss), 0, "%s", desc);
+		mss = s->set_mss;
+		n = (int)((s->payload + mss - 1) / mss);
+	}
 	for (i = 0; (len = gso_seg_len(&it)) != 0; i++) {
 		cr_assert_lt(i, n, "%s: too many segments", desc);
 		if (i == 0)
@@ -303,7 +309,7 @@ static void segment_and_check(const struct spec *s, const char *desc)
 		else if (i < n - 1)
 			cr_assert_eq(len, first, "%s: segment %d length", desc,
 				     i);
-		cr_assert_eq(len, sfb.pay + (i < n - 1 ? s->mss :
+		cr_assert_eq(len, sfb.pay + (i < n - 1 ? mss :
 					     s->payload - off));
 		seg = malloc(len);
 		cr_assert_not_null(seg);
@@ -371,6 +377,16 @@ static const struct seg_row seg_rows[] = {
 			.flags = TH_ACK_ | TH_FIN_, .mss = 1428 } },
 	{ "v6 64 KB", { .ipver = 6, .ts = 1, .payload = 65535 - 32,
 			.mss = 1428, .seq = 0xfffff000 } },
+	{ "v4 timestamps, lowered to 1245", { .ipver = 4, .ts = 1,
+			.payload = 20000, .mss = 1376, .set_mss = 1245,
+			.flags = TH_ACK_ | TH_PSH_, .seq = 0xfffffa00 } },
+	{ "v4 one segment cut in two by a lower size", { .ipver = 4,
+			.payload = 1000, .mss = 1448, .set_mss = 600,
+			.flags = TH_ACK_ | TH_PSH_ | TH_FIN_ | TH_CWR_ } },
+	{ "v6 vlan tag, lowered to 1225", { .ipver = 6, .tags = 1, .ts = 1,
+			.payload = 30000, .mss = 1336, .set_mss = 1225 } },
+	{ "v6 lowered to one byte", { .ipver = 6, .payload = 40,
+			.mss = 1428, .set_mss = 1 } },
 #define U_ .l4proto = IPPROTO_UDP
 	{ "udp v4 plain", { U_, .ipver = 4, .payload = 14000, .mss = 1400,
 			.ip_id = 9 } },
@@ -420,6 +436,39 @@ enum damage {
 	D_PROTO_UDP, D_PROTO_TCP, D_MF, D_FRAG_OFF, D_LEN_PLUS, D_LEN_MINUS, D_TRAILER,
 	D_NH, D_DOFF, D_NONE,
 };
+
+Test(gso, set_mss_only_lowers_tcp_before_the_first_segment)
+{
+	static const struct spec tcp = { .ipver = 4, .payload = 4000,
+					 .mss = 1448 };
+	static const struct spec udp = { .ipver = 4, .payload = 4000,
+					  .mss = 1400,
+					  .l4proto = IPPROTO_UDP };
+	struct gso_iter it;
+	uint8_t seg[2048];
+
+	build(&sfb, &tcp);
+	cr_assert_eq(gso_begin(&it, sfb.f, sfb.len, &sfb.m), 3);
+	cr_assert_eq(gso_set_mss(&it, 0), -1, "size 0");
+	cr_assert_eq(gso_set_mss(&it, 1448), -1, "not lower");
+	cr_assert_eq(gso_set_mss(&it, 1500), -1, "higher");
+	cr_assert_eq(gso_seg_len(&it), sfb.pay + 1448, "refusals kept 1448");
+	cr_assert_eq(gso_set_mss(&it, 1000), 0);
+	cr_assert_eq(gso_seg_len(&it), sfb.pay + 1000);
+	cr_assert_eq(gso_next(&it, seg), sfb.pay + 1000);
+	cr_assert_eq(gso_set_mss(&it, 500), -1, "after the first segment");
+	cr_assert_eq(gso_seg_len(&it), sfb.pay + 1000);
+
+	build(&sfb, &udp);
+	cr_assert_eq(gso_begin(&it, sfb.f, sfb.len, &sfb.m), 3);
+	cr_assert_eq(gso_set_mss(&it, 1000), -1, "UDP keeps its datagrams");
+	cr_assert_eq(gso_seg_len(&it), sfb.pay + 1400);
+
+	sfb.m.size = 0;
+	cr_assert_eq(gso_begin(&it, sfb.f, sfb.len, &sfb.m), -1);
+	cr_assert_eq(gso_set_mss(&it, 100), -1, "after a failed begin");
+	cr_assert_eq(gso_seg_len(&it), 0);
+}
 
 struct bad_row {
 	const char *desc;

@@ -360,3 +360,28 @@ Test(session, replay_window_matches_reference_model)
 	cr_assert_eq(steps, 400000, "ran out of model space");
 	cr_assert_gt(accepted, 100000);
 }
+
+Test(session, fast_len_ends_on_a_whole_keystream_chunk)
+{
+	static const struct {
+		size_t in, x86;
+	} rows[] = {
+		{ 0, 0 },	{ 1, 1 },	{ 287, 287 },
+		{ 288, 288 },	{ 289, 288 },	{ 543, 288 },
+		{ 544, 544 },	{ 1311, 1056 },	{ 1312, 1312 },
+		{ 1443, 1312 },	{ 1567, 1312 },	{ 1568, 1568 },
+		{ 8943, 8736 },	{ 65535, 65312 },
+	};
+	size_t i, want;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+#if defined(__x86_64__) || defined(__i386__)
+		want = rows[i].x86;
+#else
+		want = rows[i].in;
+#endif
+		cr_assert_eq(session_fast_len(rows[i].in), want,
+			     "fast length of %zu: %zu, want %zu", rows[i].in,
+			     session_fast_len(rows[i].in), want);
+	}
+}
