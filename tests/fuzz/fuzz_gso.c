@@ -7,15 +7,18 @@
  * outside them.  Beyond memory safety it checks the module's promises:
  * gso_csum_complete returns 0 or -1, changes only the checksum field and
  * only when asked to, and the stored checksum balances the sum it was
- * seeded with (for a field at an even offset); gso_begin leaves the frame alone, and the segments it
- * announces are exactly the ones gso_next writes, all but the last of one
- * length, none over GSO_MAX_SEG_LEN, their payloads adding up to the
- * super-frame's.
+ * seeded with (for a field at an even offset); gso_begin leaves the frame
+ * alone, and the segments it announces are exactly the ones gso_next
+ * writes, all but the last of one length, none over GSO_MAX_SEG_LEN, their
+ * payloads adding up to the super-frame's.  The header's hdr_len field, which gso_begin ignores,
+ * when not 0 is handed to gso_set_mss, which must lower a TCP segment size
+ * above it and refuse everything else.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
  *	-D_GNU_SOURCE tests/fuzz/fuzz_gso.c src/gso.c -o fuzz_gso
  *   ./fuzz_gso -max_total_time=60 tests/fuzz/corpus/gso
  */
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,6 +85,14 @@ static void check_segments(const uint8_t *orig, const uint8_t *f, size_t len,
 	}
 	if (n < 1)
 		abort();
+	if (m->hdr_len) {
+		int lower = it.proto == IPPROTO_TCP && m->hdr_len < it.mss;
+
+		if (gso_set_mss(&it, m->hdr_len) != (lower ? 0 : -1))
+			abort();
+		if (lower)
+			n = (int)((it.payload + it.mss - 1) / it.mss);
+	}
 	for (i = 0; (seg_len = gso_seg_len(&it)) != 0; i++) {
 		if (i >= n || seg_len > GSO_MAX_SEG_LEN ||
 		    seg_len <= it.hdr_len)
