@@ -79,6 +79,10 @@ LAB_LAST_PID=
 LAB_LEASE=
 LAB_DOWN_DONE=0
 LAB_STANDALONE=0
+# The daemon's sandbox root (RUNSTATEDIR/tapbridge/empty, made at start);
+# removed at teardown, when empty, if this run made it.
+LAB_RUNDIR=/run/tapbridge
+LAB_RUNDIR_MADE=${LAB_RUNDIR_MADE:-}
 
 lab_say()
 {
@@ -188,6 +192,8 @@ lab_init()
 	}
 	chmod 700 "$LAB_DIR"
 	LAB_DOWN_DONE=0
+	LAB_RUNDIR_MADE=0
+	[ -e "$LAB_RUNDIR" ] || LAB_RUNDIR_MADE=1
 	if [ "$LAB_STANDALONE" -eq 0 ]; then
 		trap lab_down EXIT
 		trap 'exit 130' INT
@@ -747,18 +753,26 @@ lab_down()
 			rm -rf "$LAB_DIR"
 		fi
 	fi
+	if [ "$LAB_RUNDIR_MADE" = 1 ]; then
+		rmdir "$LAB_RUNDIR/empty" "$LAB_RUNDIR" 2>/dev/null
+	fi
 	for g in A B; do
 		eval "LAB_BRIDGE_PREEXISTED_$g=0"
 	done
 }
 
 # lab_assert_clean: nothing of this run is left: no namespace with our
-# prefix, none of our PIDs alive, no temporary directory.
+# prefix, none of our PIDs alive, no temporary directory, no sandbox root
+# directory that this run made.
 lab_assert_clean()
 {
 	local left pid
 	left=$(ip netns list 2>/dev/null | grep "^$LAB_P-")
 	[ -z "$left" ] || { echo "FAIL: namespaces left: $left" >&2; exit 1; }
+	[ "$LAB_RUNDIR_MADE" != 1 ] || [ ! -e "$LAB_RUNDIR" ] || {
+		echo "FAIL: $LAB_RUNDIR made by this run and left" >&2
+		exit 1
+	}
 	for pid in "${LAB_ALL_PIDS[@]}" $LAB_PID_A $LAB_PID_B; do
 		! lab_pid_alive "$pid" || {
 			echo "FAIL: process $pid still running" >&2
@@ -818,6 +832,7 @@ lab_main()
 			echo "LAB_TUNNEL=$LAB_TUNNEL"
 			echo "LAB_PID_A=$LAB_PID_A"
 			echo "LAB_PID_B=$LAB_PID_B"
+			echo "LAB_RUNDIR_MADE=$LAB_RUNDIR_MADE"
 		} >"$state"
 		lab_say "hostA reaches hostB; enter with: ip netns exec $LAB_P-hA bash"
 		lab_say "tear down with: bash scripts/lab.sh down"
