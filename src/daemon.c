@@ -29,7 +29,7 @@
 
 #define TAP_TXQLEN	10000
 /* Partial checksums and TCP super-frames (and UDP ones where the kernel
- * has USO: tap_has_uso): segmented here, sent with UDP GSO.  Without them
+ * has USO: tap_offload_uso): segmented here, sent with UDP GSO.  Without them
  * the kernel segments, which only costs speed. */
 #define TAP_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
@@ -245,7 +245,7 @@ static int setup(struct daemon *d)
 	/* With USO the bridge hands over UDP super-frames too (from senders
 	 * using UDP GSO, or a LAN port doing UDP GRO), and received
 	 * datagrams are written back as such. */
-	d->tap_uso = tap_has_uso(d->tap_fd, TAP_OFFLOADS);
+	d->tap_uso = tap_offload_uso(d->tap_fd, TAP_OFFLOADS);
 	if (!d->tap_uso) {
 		log_info("TAP device '%s': this kernel has no UDP segmentation "
 			 "offload (Linux < 6.2); UDP datagrams are read and "

@@ -51,7 +51,7 @@ int tap_open(const char *name, int *created)
 #define TUN_F_USO6	0x40
 #endif
 
-bool tap_has_uso(int fd, unsigned base)
+bool tap_offload_uso(int fd, unsigned base)
 {
 	return ioctl(fd, TUNSETOFFLOAD,
 		     (unsigned long)(base | TUN_F_USO4 | TUN_F_USO6)) == 0;

@@ -35,12 +35,12 @@ int tap_open(const char *name, int *created);
 int tap_offload(int fd, const char *name, unsigned flags);
 
 /*
- * tap_has_uso(fd, base): ask for offloads base plus UDP segmentation offload
+ * tap_offload_uso(fd, base): set offloads base plus UDP segmentation offload
  * (TUN_F_USO4 | TUN_F_USO6, Linux 6.2): the kernel then both hands over and
  * takes frames with gso_type UDP_L4.  Returns whether it agreed; if not,
  * nothing changed and the caller sets base with tap_offload.
  */
-bool tap_has_uso(int fd, unsigned base);
+bool tap_offload_uso(int fd, unsigned base);
 
 /*
  * tap_read_batch(fd, pool, b): read frames until EAGAIN, until b is full or
