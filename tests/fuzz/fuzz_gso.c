@@ -10,9 +10,9 @@
  * seeded with (for a field at an even offset); gso_begin leaves the frame
  * alone, and the segments it announces are exactly the ones gso_next
  * writes, all but the last of one length, none over GSO_MAX_SEG_LEN, their
- * payloads adding up to the super-frame's.  The header's hdr_len field, which gso_begin ignores,
- * when not 0 is handed to gso_set_mss, which must lower a TCP segment size
- * above it and refuse everything else.
+ * payloads adding up to the super-frame's.  The header's hdr_len field,
+ * which gso_begin ignores, is handed to gso_set_mss when not 0: it must
+ * lower a TCP segment size above it and refuse everything else.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
  *	-D_GNU_SOURCE tests/fuzz/fuzz_gso.c src/gso.c -o fuzz_gso
