@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 03-ipv6: neighbour discovery and ping6 both ways over fd00:0:0:2::/64,
-# first with an IPv4 WAN, then again with the tunnel itself over IPv6
-# (listen and endpoints in fd00:0:0:1::/64).
+# and 4 MB over TCP/IPv6 hostA -> hostB whose SHA-256 matches (cut by gwA
+# from IPv6 TCP super-frames), first with an IPv4 WAN, then again with the
+# tunnel itself over IPv6 (listen and endpoints in fd00:0:0:1::/64).
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -21,6 +22,43 @@ check_v6()
 		lab_fail "ND: hostB did not learn hostA's MAC: '$got'"
 	lab_ping hA "$LAB_LAN6_B" 3 -s 1452 -M "do" ||
 		lab_fail "hostA -> hostB: full-size IPv6 frames lost"
+	tcp6_transfer
+}
+
+src=
+port=5300
+# tcp6_transfer: 4 MB from hostA to hostB over TCP/IPv6, SHA-256 compared;
+# with tapbridge, gwA must have cut IPv6 TCP super-frames on the way.
+tcp6_transfer()
+{
+	local dst rpid i cut0 cut1
+	[ -n "$src" ] || {
+		src=$LAB_DIR/send6.bin
+		head -c $((4 * 1024 * 1024)) /dev/urandom >"$src"
+	}
+	port=$((port + 1))
+	dst=$LAB_DIR/recv6-$port.bin
+	[ "$LAB_TUNNEL" != tapbridge ] || lab_get cut0 A tap_supers
+	lab_bg hB "$LAB_DIR/socat6-$port.out" timeout 30 socat -u \
+		"TCP6-LISTEN:$port,bind=[$LAB_LAN6_B],reuseaddr" "CREATE:$dst"
+	rpid=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		lab_in hB ss -Hltn "sport = :$port" | grep -q LISTEN && break
+		sleep 0.1
+	done
+	[ "$i" -lt 50 ] || lab_fail "TCP/IPv6 receiver not listening"
+	lab_in hA timeout 30 socat -u "OPEN:$src" "TCP6:[$LAB_LAN6_B]:$port" ||
+		lab_fail "TCP/IPv6 sender failed or timed out"
+	lab_wait_exit "$rpid" 300 ||
+		lab_fail "TCP/IPv6 receiver failed: $(cat "$LAB_DIR/socat6-$port.out")"
+	[ "$(sha256sum <"$src")" = "$(sha256sum <"$dst")" ] ||
+		lab_fail "TCP/IPv6: SHA-256 differs ($(stat -c %s "$dst") bytes received)"
+	if [ "$LAB_TUNNEL" = tapbridge ]; then
+		lab_get cut1 A tap_supers
+		[ "$cut1" -gt "$cut0" ] ||
+			lab_fail "TCP/IPv6: gwA cut no super-frame ($cut0 -> $cut1)"
+	fi
+	lab_say "4 MB over TCP/IPv6: SHA-256 matches"
 }
 
 lab_up
@@ -28,12 +66,12 @@ lab_keys
 lab_conf
 lab_start A
 lab_start B
-lab_step "IPv6 on the LAN, IPv4 WAN: ND + ping6 both ways"
+lab_step "IPv6 on the LAN, IPv4 WAN: ND, ping6 both ways, TCP"
 check_v6
 lab_stop A
 lab_stop B
 
-lab_step "IPv6 on the LAN, IPv6 WAN: ND + ping6 both ways"
+lab_step "IPv6 on the LAN, IPv6 WAN: ND, ping6 both ways, TCP"
 lab_conf -6
 lab_start A
 lab_start B
