@@ -512,15 +512,18 @@ lab_assert_released()
 	fi
 }
 
-# lab_tcp_listen PORT DST SECONDS [WHAT]: a TCP receiver (socat) on hostB's
+# lab_tcp_listen PORT DST SECONDS [WHAT] [ADDR]: a TCP receiver (socat) on
+# hostB's ADDR (default its IPv4 LAN address; an IPv6 one works too) and
 # PORT writing what it gets into DST, for at most SECONDS; returns once it
 # listens (fails after 5 s, messages prefixed by WHAT).  Its PID is in
 # LAB_LAST_PID, its output in $LAB_DIR/socat-rx-PORT.out.
 lab_tcp_listen()
 {
-	local port=$1 dst=$2 s=$3 what=${4:+$4: } pid i
+	local port=$1 dst=$2 s=$3 what=${4:+$4: } addr=${5:-$LAB_LAN4_B} pid i
+	local listen="TCP4-LISTEN:$port,bind=$addr"
+	[[ $addr != *:* ]] || listen="TCP6-LISTEN:$port,bind=[$addr]"
 	lab_bg hB "$LAB_DIR/socat-rx-$port.out" timeout "$s" socat -u \
-		"TCP4-LISTEN:$port,bind=$LAB_LAN4_B,reuseaddr" "CREATE:$dst"
+		"$listen,reuseaddr" "CREATE:$dst"
 	pid=$LAB_LAST_PID
 	for ((i = 0; i < 50; i++)); do
 		lab_in hB ss -Hltn "sport = :$port" | grep -q LISTEN && break
@@ -530,15 +533,18 @@ lab_tcp_listen()
 	LAB_LAST_PID=$pid
 }
 
-# lab_tcp_transfer SRC DST PORT SECONDS [WHAT]: send file SRC from hostA to
-# hostB over TCP (socat) into DST, bounded by SECONDS on each side, and fail
-# (messages prefixed by WHAT) unless DST has SRC's SHA-256.
+# lab_tcp_transfer SRC DST PORT SECONDS [WHAT] [ADDR]: send file SRC from
+# hostA to hostB's ADDR (as lab_tcp_listen) over TCP (socat) into DST,
+# bounded by SECONDS on each side, and fail (messages prefixed by WHAT)
+# unless DST has SRC's SHA-256.
 lab_tcp_transfer()
 {
-	local src=$1 dst=$2 port=$3 s=$4 what=${5:+$5: } rpid
-	lab_tcp_listen "$port" "$dst" "$s" "${5:-}"
+	local src=$1 dst=$2 port=$3 s=$4 what=${5:+$5: } addr=${6:-$LAB_LAN4_B}
+	local to="TCP4:$addr:$port" rpid
+	[[ $addr != *:* ]] || to="TCP6:[$addr]:$port"
+	lab_tcp_listen "$port" "$dst" "$s" "${5:-}" "$addr"
 	rpid=$LAB_LAST_PID
-	lab_in hA timeout "$s" socat -u "OPEN:$src" "TCP4:$LAB_LAN4_B:$port" ||
+	lab_in hA timeout "$s" socat -u "OPEN:$src" "$to" ||
 		lab_fail "${what}TCP sender failed or timed out"
 	lab_wait_exit "$rpid" $((s * 10)) ||
 		lab_fail "${what}TCP receiver failed: $(cat "$LAB_DIR/socat-rx-$port.out")"

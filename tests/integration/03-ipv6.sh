@@ -31,28 +31,15 @@ port=5300
 # with tapbridge, gwA must have cut IPv6 TCP super-frames on the way.
 tcp6_transfer()
 {
-	local dst rpid i cut0 cut1
+	local cut0 cut1
 	[ -n "$src" ] || {
 		src=$LAB_DIR/send6.bin
 		head -c $((4 * 1024 * 1024)) /dev/urandom >"$src"
 	}
 	port=$((port + 1))
-	dst=$LAB_DIR/recv6-$port.bin
 	[ "$LAB_TUNNEL" != tapbridge ] || lab_get cut0 A tap_supers
-	lab_bg hB "$LAB_DIR/socat6-$port.out" timeout 30 socat -u \
-		"TCP6-LISTEN:$port,bind=[$LAB_LAN6_B],reuseaddr" "CREATE:$dst"
-	rpid=$LAB_LAST_PID
-	for ((i = 0; i < 50; i++)); do
-		lab_in hB ss -Hltn "sport = :$port" | grep -q LISTEN && break
-		sleep 0.1
-	done
-	[ "$i" -lt 50 ] || lab_fail "TCP/IPv6 receiver not listening"
-	lab_in hA timeout 30 socat -u "OPEN:$src" "TCP6:[$LAB_LAN6_B]:$port" ||
-		lab_fail "TCP/IPv6 sender failed or timed out"
-	lab_wait_exit "$rpid" 300 ||
-		lab_fail "TCP/IPv6 receiver failed: $(cat "$LAB_DIR/socat6-$port.out")"
-	[ "$(sha256sum <"$src")" = "$(sha256sum <"$dst")" ] ||
-		lab_fail "TCP/IPv6: SHA-256 differs ($(stat -c %s "$dst") bytes received)"
+	lab_tcp_transfer "$src" "$LAB_DIR/recv6-$port.bin" "$port" 30 \
+		"TCP/IPv6" "$LAB_LAN6_B"
 	if [ "$LAB_TUNNEL" = tapbridge ]; then
 		lab_get cut1 A tap_supers
 		[ "$cut1" -gt "$cut0" ] ||
