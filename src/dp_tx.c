@@ -209,18 +209,17 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 }
 
 /*
- * The TCP segment size for peer: the sender's, lowered so that a segment
- * fits one datagram on the path (no tunnel fragments even with clamp-mss
- * off) and then, when it costs at most an eighth of the payload, to the
- * length sealed fastest (session_fast_len).  On a 1500-byte IPv4 path that
- * trades 1376 payload bytes per datagram for 1245, and a fifth to a
+ * The TCP segment size for a path carrying room payload bytes per
+ * datagram: the sender's, lowered so that a segment fits one datagram (no
+ * tunnel fragments even with clamp-mss off) and then, when it costs at
+ * most an eighth of the payload, to the length sealed fastest
+ * (session_fast_len).  On a 1500-byte IPv4 path that trades 1376 payload bytes per datagram for 1245, and a fifth to a
  * quarter of the CPU time per byte spent sealing and opening.  A
  * super-frame that fits one segment stays whole.
  */
-static void fit_tcp_segments(const struct peer *peer, struct gso_iter *it)
+static void fit_tcp_segments(struct gso_iter *it, size_t room)
 {
-	size_t hdr = WIRE_INNER_FRAME_HDR + it->hdr_len;
-	size_t room = dp_payload_max(peer), mss = it->mss, fast;
+	size_t hdr = WIRE_INNER_FRAME_HDR + it->hdr_len, mss = it->mss, fast;
 
 	if (room <= hdr)
 		return;	/* not even the headers fit: fragments, as before */
@@ -239,12 +238,12 @@ static void send_super(struct datapath *dp, struct peer *peer,
 {
 	struct session *s = peer_send_session(peer, dp->now);
 	struct gso_iter it = *it0;	/* each peer cuts its own copy */
-	size_t seg;
+	size_t seg, room = dp_payload_max(peer);
 
 	if (it.proto == IPPROTO_TCP)
-		fit_tcp_segments(peer, &it);
+		fit_tcp_segments(&it, room);
 	if (s && peer->endpoint.sa.sa_family != AF_UNSPEC && dp->udp->gso &&
-	    gso_seg_len(&it) + WIRE_INNER_FRAME_HDR <= dp_payload_max(peer)) {
+	    gso_seg_len(&it) + WIRE_INNER_FRAME_HDR <= room) {
 		send_segments_gso(dp, peer, s, &it);
 		return;
 	}
