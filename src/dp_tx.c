@@ -213,9 +213,10 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
  * datagram: the sender's, lowered so that a segment fits one datagram (no
  * tunnel fragments even with clamp-mss off) and then, when it costs at
  * most an eighth of the payload, to the length sealed fastest
- * (session_fast_len).  On a 1500-byte IPv4 path that trades 1376 payload bytes per datagram for 1245, and a fifth to a
- * quarter of the CPU time per byte spent sealing and opening.  A
- * super-frame that fits one segment stays whole.
+ * (session_fast_len).  On a 1500-byte IPv4 path that trades 1376 payload
+ * bytes per datagram for 1245, and a fifth to a quarter of the CPU time per
+ * byte spent sealing and opening.  A super-frame that fits one segment
+ * stays whole.
  */
 static void fit_tcp_segments(struct gso_iter *it, size_t room)
 {
