@@ -177,16 +177,15 @@ static enum kind parse_ipv6(struct seg *s, const uint8_t *ip, size_t *tcp_len)
 }
 
 /*
- * A UDP datagram of udp_len bytes at s->tcp: mergeable with a payload, its
- * length field right, a checksum present (IPv4 may omit it: such a datagram
- * passes, since a rebuilt one would gain one) and valid.
+ * A UDP datagram of udp_len (at least UDP_HDR_LEN) bytes at s->tcp:
+ * mergeable with a payload, its length field right, a checksum present
+ * (IPv4 may omit it: such a datagram passes, since a rebuilt one would gain
+ * one) and valid.
  */
 static enum kind classify_udp(struct seg *s, size_t udp_len, bool clean)
 {
 	const uint8_t *uh = s->f + s->tcp;
 
-	if (udp_len < UDP_HDR_LEN)
-		return K_ADDRS;
 	if (!clean || udp_len == UDP_HDR_LEN || eth_get16(uh + 4) != udp_len ||
 	    s->len > GRO_MAX_LEN || (uh[6] == 0 && uh[7] == 0))
 		return K_PORTS;
@@ -231,8 +230,12 @@ static enum kind classify(struct seg *s, const uint8_t *f, size_t len,
 		return K_OTHER;
 	if (k != K_MERGE)
 		return k;
-	if (s->proto == IPPROTO_UDP)
+	if (s->proto == IPPROTO_UDP) {
+		/* K_PORTS and up compare ports: they must be there. */
+		if (tcp_len < UDP_HDR_LEN)
+			return K_ADDRS;
 		return udp ? classify_udp(s, tcp_len, clean) : K_PORTS;
+	}
 	if (tcp_len < TCP_HDR_LEN)
 		return K_ADDRS;
 	th = f + s->tcp;

@@ -9,14 +9,16 @@
  * promises: a super-frame (non-zero vnet header) is at most GRO_MAX_LEN
  * bytes and its header fields lie inside it; a frame with an all-zero
  * vnet header is one of the input frames, unchanged; nothing is lost
- * (merged + passed == frames fed) and every release is counted.  One
- * coalescer serves all inputs; after gro_flush nothing may remain of one
- * input to spill into the next.
+ * (merged + passed == frames fed) and every release is counted.  Each
+ * input runs twice, with UDP merging on and off (kernels without UDP_L4
+ * from a TAP).  One coalescer serves all inputs; after gro_flush nothing
+ * may remain of one input to spill into the next.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
  *	-D_GNU_SOURCE tests/fuzz/fuzz_gro.c src/gro.c -o fuzz_gro
  *   ./fuzz_gro -max_total_time=60 tests/fuzz/corpus/gro
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,17 +83,15 @@ static void check(void *ctx, const uint8_t *vnet, const uint8_t *frame,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Feed the frames of one input, flush and check the counts. */
+static void run(const uint8_t *data, size_t size, bool merge_udp)
 {
 	const struct gro_stats *st;
 	struct gro_stats before;
 	uint8_t *frame;
 	size_t len;
 
-	if (!g)
-		g = gro_new(check, &n_emits);
-	if (!g)
-		abort();
+	gro_merge_udp(g, merge_udp);
 	before = *gro_stats(g);
 	n_fed = 0;
 	n_emits = 0;
@@ -117,5 +117,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st->merged - before.merged + st->passed - before.passed != n_fed ||
 	    st->supers - before.supers + st->passed - before.passed != n_emits)
 		abort();	/* a frame lost, duplicated or not counted */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!g)
+		g = gro_new(check, &n_emits);
+	if (!g)
+		abort();
+	run(data, size, true);
+	run(data, size, false);
 	return 0;
 }

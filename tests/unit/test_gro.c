@@ -24,6 +24,7 @@
 #include <criterion/criterion.h>
 
 #include "tapbridge/gro.h"
+#include "tapbridge/gso.h"
 
 #define STREAM_LEN	(256 * 1024)
 #define MAX_FRAMES	512
@@ -538,6 +539,37 @@ Test(gro, udp_passes_unchanged_when_udp_merging_is_off)
 	for (i = 0; i < 5; i++)
 		assert_plain(i, a[i]);
 	assert_super(5, b, 5);	/* TCP still merges */
+	gro_merge_udp(g, true);
+}
+
+/*
+ * An IPv4 packet that says UDP but ends with its IP header, after a pending
+ * TCP flow between the same hosts: both leave unchanged, in order, and
+ * nothing reads past the packet (the ports gro compares are not there; the
+ * frame is allocated to its exact size for ASan), with UDP merging on or off.
+ */
+Test(gro, udp_without_its_header_passes_after_a_pending_flow)
+{
+	struct frame *tcp, *bare;
+	int merge;
+
+	for (merge = 0; merge < 2; merge++) {
+		gro_merge_udp(g, merge);
+		tcp = seg(&v4, 0, MSS);
+		bare = new_frame(14 + 20);
+		memcpy(bare->p, tcp->p, bare->len);
+		bare->p[14 + 2] = 0;
+		bare->p[14 + 3] = 20;		/* IPv4 total length */
+		bare->p[14 + 9] = IPPROTO_UDP;
+		gso_ipv4_csum_fix(bare->p + 14, 20);
+		feed(tcp);
+		feed(bare);
+		gro_flush(g);
+		cr_assert_eq(n_out, 2, "UDP merging %s", merge ? "on" : "off");
+		assert_plain(0, tcp);
+		assert_plain(1, bare);
+		clear_outs();
+	}
 	gro_merge_udp(g, true);
 }
 
