@@ -94,14 +94,23 @@ out:
 	sodium_memzero(hs, sizeof(*hs));
 }
 
-static bool is_peer_endpoint(struct datapath *dp, const union pkt_addr *a)
+/* The peer whose endpoint a is, or NULL. */
+static struct peer *peer_at(struct datapath *dp, const union pkt_addr *a)
 {
 	size_t i;
 
 	for (i = 0; i < dp->npeers; i++)
 		if (udp_addr_equal(&dp->peers[i].endpoint, a))
-			return true;
-	return false;
+			return &dp->peers[i];
+	return NULL;
+}
+
+/* May a message from a that passed mac1 cost Diffie-Hellman work now? */
+static bool dh_allowed(struct datapath *dp, const union pkt_addr *a)
+{
+	struct peer *at = peer_at(dp, a);
+
+	return ratelimit_allow(&dp->rl, a, at ? &at->hs_limit : NULL, dp->now);
 }
 
 void dp_rx_initiation(struct datapath *dp, struct pkt *p)
@@ -124,8 +133,7 @@ void dp_rx_initiation(struct datapath *dp, struct pkt *p)
 		return;
 	}
 	/* mac1 was one hash; what follows costs Diffie-Hellman work. */
-	if (!ratelimit_allow(&dp->rl, &p->addr, is_peer_endpoint(dp, &p->addr),
-			     dp->now)) {
+	if (!dh_allowed(dp, &p->addr)) {
 		dp->drops[RX_DROP_HANDSHAKE]++;
 		return;
 	}
@@ -174,12 +182,17 @@ void dp_rx_response(struct datapath *dp, struct pkt *p)
 		dp->drops[RX_DROP_HANDSHAKE]++;
 		return;
 	}
-	if (handshake_consume_response(peer->hs, dp->id, p->data, p->len) < 0) {
+	/* The index is sent in clear: mac1 and the limit before any DH. */
+	if (!handshake_mac1_ok(dp->id, p->data, p->len) ||
+	    !dh_allowed(dp, &p->addr) ||
+	    handshake_consume_response(peer->hs, dp->id, p->data, p->len) < 0) {
 		peer->stats.drops[RX_DROP_HANDSHAKE]++;
 		return;
 	}
 	s = session_new();
 	if (!s || handshake_derive(peer->hs, s) < 0) {
+		/* Out of memory: forget this handshake, keys and all. */
+		handshake_wipe(peer->hs);
 		session_free(s);
 		return;
 	}

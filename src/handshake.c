@@ -548,11 +548,16 @@ int handshake_derive(struct handshake *hs, struct session *s)
 
 	sodium_memzero(t1, sizeof(t1));
 	sodium_memzero(t2, sizeof(t2));
+	handshake_wipe(hs);
+	return 0;
+}
+
+void handshake_wipe(struct handshake *hs)
+{
 	sodium_memzero(hs->hash, WIRE_HASH_LEN);
 	sodium_memzero(hs->chaining_key, WIRE_HASH_LEN);
 	sodium_memzero(hs->eph_priv, WIRE_KEY_LEN);
 	sodium_memzero(hs->eph_pub, WIRE_KEY_LEN);
 	sodium_memzero(hs->remote_eph, WIRE_KEY_LEN);
 	hs->state = HS_IDLE;
-	return 0;
 }

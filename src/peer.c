@@ -25,6 +25,13 @@ int peer_init(struct peer *p, const struct handshake_identity *id,
 	p->wan_mtu = o->wan_mtu;
 	p->endpoint.sa.sa_family = AF_UNSPEC;
 	p->conf_endpoint = spec->endpoint;
+	p->hs_limit.milli = RATELIMIT_SOURCE_BURST * 1000;
+	/*
+	 * Fragment ids start anywhere: the other side keeps pieces of an
+	 * unfinished frame for a second, and a restarted gateway counting
+	 * from 0 again could complete it with pieces of a new one.
+	 */
+	p->frag_id = randombytes_random();
 	p->hs = handshake_new(id, p->public_key,
 			      spec->has_psk ? spec->psk : NULL);
 	if (!p->hs) {

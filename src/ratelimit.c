@@ -1,5 +1,5 @@
 /*
- * ratelimit.c -- token buckets for handshake initiations; see ratelimit.h.
+ * ratelimit.c -- token buckets for handshake messages; see ratelimit.h.
  */
 #include <string.h>
 
@@ -14,18 +14,17 @@ void ratelimit_init(struct ratelimit *r)
 	r->all.milli = RATELIMIT_ALL_BURST * 1000;
 }
 
-/* Refill b for the time passed, then take one token if there is one. */
-static bool take(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
-		 uint64_t now)
+/* Refill b for the time passed; does it hold a token? */
+static bool refill(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
+		   uint64_t now)
 {
-	uint64_t t = b->milli + (now - b->last_ms) * rate;
+	uint64_t t = b->milli;
 
+	if (now > b->last_ms)
+		t += (now - b->last_ms) * rate;
 	b->last_ms = now;
 	b->milli = (uint32_t)(t > burst * 1000u ? burst * 1000u : t);
-	if (b->milli < 1000)
-		return false;
-	b->milli -= 1000;
-	return true;
+	return b->milli >= 1000;
 }
 
 /* The address alone (no port): 16 bytes, IPv4 as v4-mapped. */
@@ -41,26 +40,36 @@ static void addr_key(uint8_t key[16], const union pkt_addr *a)
 }
 
 bool ratelimit_allow(struct ratelimit *r, const union pkt_addr *from,
-		     bool known, uint64_t now_ms)
+		     struct ratelimit_bucket *own, uint64_t now_ms)
 {
 	uint8_t key[16], h[crypto_shorthash_BYTES];
 	struct ratelimit_slot *s;
 
+	if (own) {
+		if (!refill(own, RATELIMIT_SOURCE_RATE, RATELIMIT_SOURCE_BURST,
+			    now_ms))
+			goto refuse;
+		own->milli -= 1000;
+		return true;
+	}
 	addr_key(key, from);
 	crypto_shorthash(h, key, sizeof(key), r->hash_key);
 	s = &r->slot[h[0] % RATELIMIT_SLOTS];
 	if (memcmp(s->addr, key, sizeof(key)) || !s->b.last_ms) {
-		/* A new source (or one that evicted another): full bucket. */
+		/* A new source (or one that evicted another): full bucket.
+		 * It still needs the common bucket, which bounds them all. */
 		memcpy(s->addr, key, sizeof(key));
 		s->b.last_ms = now_ms;
 		s->b.milli = RATELIMIT_SOURCE_BURST * 1000;
 	}
-	if (!take(&s->b, RATELIMIT_SOURCE_RATE, RATELIMIT_SOURCE_BURST,
-		  now_ms) ||
-	    (!known && !take(&r->all, RATELIMIT_ALL_RATE, RATELIMIT_ALL_BURST,
-			     now_ms))) {
-		r->limited++;
-		return false;
-	}
+	if (!refill(&s->b, RATELIMIT_SOURCE_RATE, RATELIMIT_SOURCE_BURST,
+		    now_ms) ||
+	    !refill(&r->all, RATELIMIT_ALL_RATE, RATELIMIT_ALL_BURST, now_ms))
+		goto refuse;
+	s->b.milli -= 1000;
+	r->all.milli -= 1000;
 	return true;
+refuse:
+	r->limited++;
+	return false;
 }

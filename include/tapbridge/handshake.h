@@ -137,6 +137,10 @@ int handshake_consume_response(struct handshake *hs,
  */
 int handshake_derive(struct handshake *hs, struct session *s);
 
+/* handshake_wipe(hs): abandon the handshake in progress: wipe its ephemeral
+ * state and return hs to HS_IDLE. */
+void handshake_wipe(struct handshake *hs);
+
 /* Message accessors for the caller's dispatch (lengths already checked). */
 static inline uint32_t handshake_msg_receiver(const uint8_t *resp)
 {

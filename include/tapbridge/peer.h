@@ -22,6 +22,7 @@
 #include "tapbridge/handshake.h"
 #include "tapbridge/pkt.h"
 #include "tapbridge/pmtu.h"
+#include "tapbridge/ratelimit.h"
 #include "tapbridge/session.h"
 
 #define PEER_STAGED_MAX		64	/* frames held while no session */
@@ -54,6 +55,7 @@ struct peer {
 	uint64_t hs_attempt_ms;		/* start of the attempt run; 0 = none */
 	uint64_t hs_done_ms;		/* last completed handshake */
 	uint64_t hs_consumed_ms;	/* last initiation accepted */
+	struct ratelimit_bucket hs_limit; /* handshake DH from the endpoint */
 	uint64_t last_rx_ms;		/* last authenticated packet */
 	uint64_t last_data_rx_ms;	/* last frame received */
 	uint64_t last_tx_ms;		/* last packet sent */
@@ -66,7 +68,7 @@ struct peer {
 	unsigned wan_mtu;		/* 'wan-mtu', 0 = discover */
 	uint64_t route_check_ms;
 	uint32_t probe_id;
-	uint32_t frag_id;
+	uint32_t frag_id;		/* random start: see peer_init */
 	struct frame_reasm *reasm;
 
 	struct peer_stats stats;

@@ -1,10 +1,11 @@
 /*
- * ratelimit.h -- how many handshake initiations may cost us a
- * Diffie-Hellman: a token bucket per source address (in a fixed table
- * indexed by a keyed hash, so colliding on purpose is not possible) and
- * one for all strangers together.  A source that is the endpoint of a
- * configured peer skips the common bucket, so a flood from spoofed
- * addresses cannot starve the real peers' rekeys.  No allocation after
+ * ratelimit.h -- how many handshake messages may cost us a Diffie-Hellman:
+ * strangers are limited per source address (in a fixed table indexed by a
+ * keyed hash, so colliding on purpose is not possible) and all together;
+ * a source that is the endpoint of a configured peer takes from that
+ * peer's own bucket instead, which no stranger can touch, so a flood from
+ * spoofed addresses can neither starve the real peers' rekeys nor refill
+ * a peer's bucket by evicting its table slot.  No allocation after
  * ratelimit_init, no logging.
  */
 #ifndef TAPBRIDGE_RATELIMIT_H
@@ -16,7 +17,7 @@
 #include "tapbridge/pkt.h"
 
 #define RATELIMIT_SLOTS		256
-#define RATELIMIT_SOURCE_RATE	20	/* initiations per second per source */
+#define RATELIMIT_SOURCE_RATE	20	/* messages per second per source */
 #define RATELIMIT_SOURCE_BURST	5
 #define RATELIMIT_ALL_RATE	500	/* per second, strangers together */
 #define RATELIMIT_ALL_BURST	50
@@ -33,18 +34,21 @@ struct ratelimit {
 		struct ratelimit_bucket b;
 	} slot[RATELIMIT_SLOTS];
 	struct ratelimit_bucket all;
-	uint64_t limited;	/* initiations refused */
+	uint64_t limited;	/* messages refused */
 };
 
 /* ratelimit_init(r): empty table, full buckets, a fresh hash key. */
 void ratelimit_init(struct ratelimit *r);
 
 /*
- * ratelimit_allow(r, from, known, now_ms): may an initiation from this
- * address be processed now?  known: the address is a peer's endpoint.
- * Takes a token when it says yes; counts a refusal otherwise.
+ * ratelimit_allow(r, from, own, now_ms): may a handshake message from this
+ * address be processed now?  own: the bucket of the peer whose endpoint
+ * from is, or NULL for a stranger, who needs a token both from its
+ * address's slot and from the common bucket (neither is taken unless both
+ * have one).  Takes the tokens when it says yes; counts a refusal
+ * otherwise.  A zeroed bucket is a full one.
  */
 bool ratelimit_allow(struct ratelimit *r, const union pkt_addr *from,
-		     bool known, uint64_t now_ms);
+		     struct ratelimit_bucket *own, uint64_t now_ms);
 
 #endif
