@@ -75,6 +75,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(LIB) $(PKG_LIBS) $(CRIT_LIBS)
 
+# test_datapath makes sendmmsg fail on demand.
+$(BUILD)/tests/test_datapath: LDFLAGS += -Wl,--wrap=sendmmsg
+
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
 		$$t --jobs=2 || fail=1; \

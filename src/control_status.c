@@ -171,6 +171,8 @@ void control_format(const struct datapath_info *info, FILE *out,
 			info->interface, info->bridge, a);
 		fprintf(out, "segmented: %" PRIu64 " super-frames read\n",
 			info->tap_supers);
+		fprintf(out, "unsent: %" PRIu64 " datagrams refused by the "
+			"kernel\n", info->udp_send_errors);
 		fprintf(out, "coalesced: %" PRIu64 " frames into %" PRIu64
 			" super-frames, %" PRIu64 " written singly\n",
 			info->gro->merged, info->gro->supers,
@@ -188,10 +190,12 @@ void control_format(const struct datapath_info *info, FILE *out,
 	json_str(out, info->bridge);
 	fprintf(out, ",\"listen\":\"%s\",\"tap_write_errors\":%" PRIu64
 		",\"tap_bad_frames\":%" PRIu64 ",\"tap_supers\":%" PRIu64
+		",\"udp_send_errors\":%" PRIu64
 		",\"gro_merged\":%" PRIu64 ",\"gro_supers\":%" PRIu64
 		",\"gro_passed\":%" PRIu64 ",\"drops\":", a,
 		info->tap_write_errors, info->tap_bad_frames, info->tap_supers,
-		info->gro->merged, info->gro->supers, info->gro->passed);
+		info->udp_send_errors, info->gro->merged, info->gro->supers,
+		info->gro->passed);
 	fputc('{', out);
 	drops_json(out, info->drops, global_drops, NELEM(global_drops));
 	fprintf(out, "},\"peers\":[");
@@ -414,6 +418,8 @@ void control_prometheus(const struct datapath_info *info, FILE *out)
 	prom_counter(out, "tap_super_frames_total", "TCP and UDP super-frames "
 		     "read from the TAP device and cut into segments here.",
 		     info->tap_supers);
+	prom_counter(out, "udp_send_errors_total", "Datagrams to peers the "
+		     "kernel refused to send.", info->udp_send_errors);
 	prom_counter(out, "coalesced_frames_total", "Received TCP segments "
 		     "and UDP datagrams written to the TAP device inside "
 		     "super-frames.", info->gro->merged);

@@ -190,6 +190,7 @@ void datapath_info(struct datapath *dp, struct datapath_info *out)
 	out->tap_write_errors = dp->tap_write_errors;
 	out->tap_bad_frames = dp->tap_bad_frames;
 	out->tap_supers = dp->tap_supers;
+	out->udp_send_errors = dp->udp->send_errors;
 	out->gro = gro_stats(dp->gro);
 	out->peers = dp->peers;
 	out->npeers = dp->npeers;

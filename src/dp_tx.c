@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "tapbridge/eth.h"
 #include "tapbridge/frame.h"
 #include "tapbridge/gso.h"
 #include "tapbridge/mss.h"
@@ -76,6 +77,12 @@ static void send_pieces(struct datapath *dp, struct peer *peer,
 	size_t piece = frame_piece_max(room), off, n;
 	uint32_t id = peer->frag_id++;
 
+	if (!piece) {
+		/* A route MTU under 74 bytes: no piece carries data. */
+		peer->stats.tx_dropped++;
+		pkt_put(dp->pool, p);
+		return;
+	}
 	peer->stats.tx_fragmented++;
 	for (off = 0; off < p->len; off += n) {
 		struct pkt *q = pkt_get(dp->pool);
@@ -156,6 +163,14 @@ static void dispatch_frame(struct datapath *dp, struct pkt *p)
 		pkt_put(dp->pool, p);
 }
 
+/* Count the segments of it not yet written out as dropped. */
+static void drop_rest(struct peer *peer, const struct gso_iter *it)
+{
+	size_t left = it->payload - it->done;
+
+	peer->stats.tx_dropped += (left + it->mss - 1) / it->mss;
+}
+
 /*
  * Seal the segments of a super-frame back to back into large buffers, each
  * sent as one UDP GSO message of equal-size datagrams (the last may be
@@ -172,7 +187,7 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 		unsigned n = 0;
 
 		if (!q) {
-			peer->stats.tx_dropped++;
+			drop_rest(peer, it);
 			return;
 		}
 		while ((seg = gso_seg_len(it)) && n < UDP_GSO_MAX_SEGS) {
@@ -185,6 +200,10 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 			d[WIRE_DATA_OVERHEAD] = WIRE_INNER_FRAME;
 			gso_next(it, d + WIRE_DATA_OVERHEAD + 1);
 			if (session_seal(s, d, WIRE_INNER_FRAME_HDR + seg) < 0) {
+				/* The session is used up: this one and the
+				 * rest are lost; a new one is on its way. */
+				peer->stats.tx_dropped++;
+				drop_rest(peer, it);
 				peer_want_handshake(peer, dp->now);
 				break;
 			}
@@ -224,6 +243,14 @@ static void fit_tcp_segments(struct gso_iter *it, size_t room)
 
 	if (room <= hdr)
 		return;	/* not even the headers fit: fragments, as before */
+	/*
+	 * More segments than the sender cut would take IPv4 IDs it gives the
+	 * next super-frame (ip_id + index).  They matter only to packets
+	 * that may be fragmented on the way: those without DF keep the
+	 * sender's size, in tunnel fragments if need be.
+	 */
+	if (!it->ipv6 && !(eth_get16(it->frame + it->l3 + 6) & IPV4_DF))
+		return;
 	if (mss > room - hdr)
 		mss = room - hdr;
 	fast = session_fast_len(hdr + mss);
@@ -270,6 +297,7 @@ void dp_tx_from_tap(struct datapath *dp, struct pkt *p)
 	size_t i;
 
 	if (p->len < TAP_VNET_HDR_LEN + WIRE_ETH_HDR_LEN) {
+		dp->tap_bad_frames++;
 		pkt_put(dp->pool, p);
 		return;
 	}

@@ -1,7 +1,7 @@
 /*
  * session.c -- sealing and opening data messages, and the replay window.
  *
- * Data message: type(1) zero(3) receiver(4) counter(8) then the output of
+ * Data message: type(1) receiver(4) counter(8) then the output of
  * crypto_secretbox_easy (MAC(16) ciphertext(n)).  The payload is sealed in
  * place: it sits at dgram + WIRE_DATA_OVERHEAD and its ciphertext ends up
  * WIRE_BOX_MAC_LEN bytes earlier, behind the MAC; libsodium handles that

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/udp.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -263,6 +264,7 @@ static void set_segment(struct msghdr *mh, char *buf, uint16_t size)
 {
 	struct cmsghdr *cm;
 
+	memset(buf, 0, CMSG_ROOM);	/* the padding goes to the kernel too */
 	mh->msg_control = buf;
 	mh->msg_controllen = CMSG_ROOM;
 	cm = CMSG_FIRSTHDR(mh);
@@ -271,6 +273,59 @@ static void set_segment(struct msghdr *mh, char *buf, uint16_t size)
 	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
 	memcpy(CMSG_DATA(cm), &size, sizeof(size));
 	mh->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+}
+
+/* Datagrams in packet p. */
+static unsigned datagrams(const struct pkt *p)
+{
+	if (!p->gso_size || p->len <= p->gso_size)
+		return 1;
+	return (p->len + p->gso_size - 1) / p->gso_size;
+}
+
+/* Send the datagrams of GSO packet p one at a time; returns how many the
+ * kernel refused. */
+static unsigned send_split(struct udp *u, const struct pkt *p)
+{
+	size_t off, n;
+	unsigned failed = 0;
+	ssize_t r;
+
+	for (off = 0; off < p->len; off += n) {
+		n = p->len - off < p->gso_size ? p->len - off : p->gso_size;
+		do {
+			r = sendto(u->fd, p->data + off, n, 0, &p->addr.sa,
+				   addr_len(&p->addr));
+		} while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			failed++;
+			if (errno == EMSGSIZE)
+				u->too_big++;
+		}
+	}
+	return failed;
+}
+
+/* The kernel refused packet p with err; count it, or send it split. */
+static void send_failed(struct udp *u, const struct pkt *p, int err,
+			bool segmented)
+{
+	unsigned failed;
+
+	if (segmented && (err == EIO || err == EINVAL)) {
+		failed = send_split(u, p);
+		u->send_errors += failed;
+		if (!failed && u->gso) {
+			u->gso = 0;
+			log_warnx("the kernel refuses UDP GSO sends here (%s): "
+				  "one datagram per send from now on",
+				  strerror(err));
+		}
+		return;
+	}
+	if (err == EMSGSIZE)
+		u->too_big++;
+	u->send_errors += datagrams(p);
 }
 
 int udp_send_batch(struct udp *u, const struct pkt_batch *b)
@@ -300,12 +355,12 @@ int udp_send_batch(struct udp *u, const struct pkt_batch *b)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			/* Older kernels say EINVAL when a GSO segment
-			 * exceeds the path MTU. */
-			if (errno == EMSGSIZE ||
-			    (errno == EINVAL && b->p[done]->gso_size))
-				u->too_big++;
-			done++;		/* this one failed: skip it */
+			/* This one failed: skip it.  (Older kernels say
+			 * EINVAL when a GSO segment exceeds the path MTU:
+			 * sent split, those say EMSGSIZE.) */
+			send_failed(u, b->p[done], errno,
+				    msgs[done].msg_hdr.msg_controllen != 0);
+			done++;
 			continue;
 		}
 		done += (unsigned)n;

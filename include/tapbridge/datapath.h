@@ -85,6 +85,7 @@ struct datapath_info {
 	uint64_t tap_write_errors;
 	uint64_t tap_bad_frames;	/* offload metadata not honoured */
 	uint64_t tap_supers;		/* TCP/UDP super-frames read, cut */
+	uint64_t udp_send_errors;	/* datagrams the kernel refused */
 	const struct gro_stats *gro;	/* receive coalescing */
 	const struct peer *peers;
 	size_t npeers;

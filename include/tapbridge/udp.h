@@ -30,6 +30,7 @@ struct udp {
 	int family;		/* AF_INET or AF_INET6 */
 	union pkt_addr local;	/* bound address, port filled in */
 	uint64_t too_big;	/* sends refused with EMSGSIZE */
+	uint64_t send_errors;	/* batched datagrams the kernel refused */
 };
 
 /*
@@ -61,7 +62,12 @@ int udp_recv_batch(struct udp *u, struct pkt_pool *pool, struct pkt_batch *b);
  * udp_send_batch(u, b): send every packet of b to its p->addr; a packet
  * with p->gso_size set goes out as datagrams of that size (UDP GSO).  Does
  * not consume b.  Returns packets handed to the kernel; a packet the kernel
- * refused (unreachable, too big) is skipped, not retried.
+ * refused (unreachable, too big) is skipped, not retried, and its
+ * datagrams counted in send_errors.  A GSO send the kernel refuses as such
+ * (EIO: no checksum offload on the way out before Linux 6.11, or an IPsec
+ * route; EINVAL on some older kernels) goes out one datagram at a time, and
+ * if that works, u->gso is cleared (logged once): the caller stops making
+ * GSO packets.
  */
 int udp_send_batch(struct udp *u, const struct pkt_batch *b);
 

@@ -103,6 +103,7 @@ same("tapbridge_info", 1, interface=g["interface"], bridge=g["bridge"],
 for key, metric in [("tap_write_errors", "tap_write_errors_total"),
                     ("tap_bad_frames", "tap_bad_frames_total"),
                     ("tap_supers", "tap_super_frames_total"),
+                    ("udp_send_errors", "udp_send_errors_total"),
                     ("gro_merged", "coalesced_frames_total"),
                     ("gro_supers", "coalesced_super_frames_total"),
                     ("gro_passed", "uncoalesced_frames_total")]:
@@ -200,6 +201,8 @@ lab_status A text | grep -q "^peer 'b' " ||
 	lab_fail "text status lacks the peer: $(lab_status A text)"
 lab_status A text | grep -Eq "^segmented: [0-9]+ super-frames read$" ||
 	lab_fail "text status lacks the segmented line: $(lab_status A text)"
+lab_status A text | grep -Eq "^unsent: 0 datagrams refused by the kernel$" ||
+	lab_fail "text status lacks the unsent line at 0: $(lab_status A text)"
 
 lab_wait_exit "$ping_pid" 250
 rc=$?
