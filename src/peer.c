@@ -8,6 +8,7 @@
 #include "tapbridge/keys.h"
 #include "tapbridge/log.h"
 #include "tapbridge/peer.h"
+#include "tapbridge/udp.h"
 
 #define RESPONDER_GRACE_MS 10000	/* responder rekeys only if the
 					 * initiator has not, this much later */
@@ -84,19 +85,37 @@ static bool addr_is_v6(const union pkt_addr *a)
 	       !IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr);
 }
 
+/* The same address, whatever the port (a NAT that rebound the port). */
+static bool same_host(const union pkt_addr *a, const union pkt_addr *b)
+{
+	union pkt_addr x = *a;
+
+	if (x.sa.sa_family != b->sa.sa_family)
+		return false;
+	if (x.sa.sa_family == AF_INET)
+		x.in4.sin_port = b->in4.sin_port;
+	else
+		x.in6.sin6_port = b->in6.sin6_port;
+	return udp_addr_equal(&x, b);
+}
+
 void peer_set_endpoint(struct peer *p, const union pkt_addr *addr,
 		       unsigned route_mtu, uint64_t now)
 {
+	union pkt_addr old = p->endpoint;
 	bool fresh = p->endpoint.sa.sa_family == AF_UNSPEC ||
 		     addr_is_v6(&p->endpoint) != addr_is_v6(addr);
 
 	p->endpoint = *addr;
-	if (fresh)
+	if (fresh) {
 		pmtu_init(&p->pmtu, p->wan_mtu,
 			  addr_is_v6(addr) ? PMTU_MIN_V6 : PMTU_MIN,
 			  route_mtu);
-	else
-		pmtu_route(&p->pmtu, route_mtu, now);
+		return;
+	}
+	pmtu_route(&p->pmtu, route_mtu, now);
+	if (!same_host(&old, addr))
+		pmtu_check_soon(&p->pmtu, now);	/* another path, maybe */
 }
 
 static void drop_staged(struct peer *p, struct pkt_pool *pool)

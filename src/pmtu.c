@@ -90,6 +90,12 @@ void pmtu_route(struct pmtu *m, unsigned route, uint64_t now)
 	}
 }
 
+void pmtu_check_soon(struct pmtu *m, uint64_t now)
+{
+	if (m->next_ms > now)
+		m->next_ms = now;	/* 0 (searching) stays 0 */
+}
+
 static void probe_failed(struct pmtu *m, unsigned size, uint64_t now)
 {
 	m->probe = 0;

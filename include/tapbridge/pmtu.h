@@ -54,6 +54,13 @@ void pmtu_init(struct pmtu *m, unsigned fixed, unsigned floor, unsigned route);
 void pmtu_route(struct pmtu *m, unsigned route, uint64_t now);
 
 /*
+ * pmtu_check_soon(m, now): the path may have changed (the peer moved to
+ * another address): confirm the size in use now rather than at the next
+ * periodic check; if it no longer passes, search again.
+ */
+void pmtu_check_soon(struct pmtu *m, uint64_t now);
+
+/*
  * pmtu_next_probe(m, now, id): the size to probe now, or 0 for none.  When
  * non-zero the probe is registered as sent with *id as its identifier.
  */

@@ -92,6 +92,37 @@ Test(pmtu, follows_a_silent_drop_down)
 	cr_assert_geq(m.mtu + PMTU_RESOLUTION, 1280);
 }
 
+/*
+ * The peer moved to another address whose path carries less: the size in
+ * use is confirmed at once, not at the next periodic check, and the
+ * search finds the new path's MTU within a few probe timeouts.
+ */
+Test(pmtu, check_soon_finds_a_smaller_new_path_before_the_periodic_check)
+{
+	struct pmtu m;
+	unsigned probes = 0;
+	uint64_t now;
+
+	pmtu_init(&m, 0, 576, 1500);
+	now = run(&m, 1500, 0, 2000, &probes);
+	cr_assert_eq(m.mtu, 1500);
+	pmtu_check_soon(&m, now);
+	now = run(&m, 1280, now, PMTU_CONFIRM_MS / 2, &probes);
+	cr_assert_leq(m.mtu, 1280);
+	cr_assert_geq(m.mtu + PMTU_RESOLUTION, 1280);
+}
+
+Test(pmtu, check_soon_while_searching_changes_nothing)
+{
+	struct pmtu m, before;
+
+	pmtu_init(&m, 0, 576, 1500);
+	cr_assert_eq(pmtu_next_probe(&m, 0, 1), 1500);
+	before = m;
+	pmtu_check_soon(&m, 10);
+	cr_assert_arr_eq(&m, &before, sizeof(m));
+}
+
 Test(pmtu, follows_a_rise_up)
 {
 	struct pmtu m;
