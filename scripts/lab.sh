@@ -391,7 +391,8 @@ lab_ready()
 }
 
 # lab_start A|B: start gateway A's or B's tunnel; returns once lan0 is in
-# the bridge and the control socket exists (bounded: 10 s).
+# the bridge and the control socket exists (bounded: 10 s).  LAB_WRAP, when
+# set, is a command (with its words) that execs the daemon, e.g. setpriv.
 lab_start()
 {
 	local gw pid i
@@ -404,8 +405,9 @@ lab_start()
 	[ -f "$LAB_DIR/$gw.conf" ] || lab_fail "lab_start: no $gw.conf (lab_conf)"
 	rm -f "$LAB_DIR/$gw.sock"
 	echo "---- start $(date +%T.%N) ----" >>"$LAB_DIR/$gw.log"
-	ip netns exec "$LAB_P-$gw" "$TAPBRIDGE" -f -v -c "$LAB_DIR/$gw.conf" \
-		2>>"$LAB_DIR/$gw.log" </dev/null &
+	# shellcheck disable=SC2086 # LAB_WRAP: a command and its words
+	ip netns exec "$LAB_P-$gw" ${LAB_WRAP:-} "$TAPBRIDGE" -f -v \
+		-c "$LAB_DIR/$gw.conf" 2>>"$LAB_DIR/$gw.log" </dev/null &
 	pid=$!
 	LAB_ALL_PIDS+=("$pid")
 	echo "$pid" >"$LAB_DIR/$gw.pid"
