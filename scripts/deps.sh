@@ -14,7 +14,7 @@ pkgs=(
 	mandoc					# make lint
 	clang valgrind				# fuzzers, memcheck
 	iproute2 iputils-ping tcpdump dnsmasq-base isc-dhcp-client socat
-	python3 procps ethtool			# integration lab
+	python3 procps ethtool strace util-linux	# integration lab
 	iperf3					# make bench
 )
 

@@ -295,6 +295,10 @@ int daemon_run(struct config **cfg, enum daemon_mode mode)
 	d.udp.fd = -1;
 	/* Secrets never reach a core dump. */
 	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	/* A SIGTERM or SIGHUP during setup waits for the loop, which then
+	 * stops or reloads in order: it must not leave the bridge behind. */
+	if (loop_block_signals() < 0)
+		return -1;
 	if (sodium_init() < 0) {
 		log_warnx("libsodium failed to initialise");
 		return -1;

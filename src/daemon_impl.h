@@ -42,6 +42,7 @@ struct daemon {
 	pid_t child;
 	int child_status;
 	int stopping;
+	int net_failed;		/* network process: the TAP failed */
 	/* network process only */
 	struct pkt_pool *pool;
 	struct datapath *dp;

@@ -44,6 +44,7 @@ static void net_on_tap(void *cookie)
 
 	if (datapath_tap_ready(d->dp) < 0) {
 		log_warn("TAP device '%s' failed", d->cfg->interface);
+		d->net_failed = 1;
 		loop_stop(d->loop);
 	}
 }
@@ -73,7 +74,7 @@ static void net_on_signal(void *cookie, int signo)
 {
 	struct daemon *d = cookie;
 
-	if (signo == SIGTERM || signo == SIGINT)
+	if (signo == SIGTERM || signo == SIGINT || signo == SIGQUIT)
 		loop_stop(d->loop);
 }
 
@@ -219,7 +220,7 @@ void daemon_net_main(struct daemon *d)
 		goto out;
 	priv_send(d->ipc, PRIV_READY, NULL, 0);
 	datapath_start(d->dp);
-	rc = loop_run(d->loop) < 0;
+	rc = loop_run(d->loop) < 0 || d->net_failed;
 out:
 	loop_free(d->loop);
 	datapath_free(d->dp);

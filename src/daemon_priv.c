@@ -117,8 +117,12 @@ static void priv_on_ipc(void *cookie)
 	int rc;
 
 	rc = priv_recv(d->ipc, &type, body, sizeof(body), &len);
-	if (rc == 0)
-		return;		/* EOF: SIGCHLD tells us the rest */
+	if (rc == 0) {
+		/* EOF: the process closed its end or died; SIGCHLD tells us
+		 * the rest.  Not watched any more, or the loop would spin. */
+		loop_del(d->loop, d->ipc);
+		return;
+	}
 	if (rc > 0 && type == PRIV_LOG) {
 		priv_log_line(body, len);
 		return;
@@ -163,8 +167,9 @@ static void priv_on_signal(void *cookie, int signo)
 	default:
 		log_info("received signal %d, shutting down", signo);
 		d->stopping = 1;
-		/* Closing our end tells the network process to exit. */
-		shutdown(d->ipc, SHUT_RDWR);
+		/* daemon_priv_reap closes our end, which tells the network
+		 * process to exit, and waits for it, CHILD_STOP_MS at most. */
+		loop_stop(d->loop);
 		break;
 	}
 }
@@ -195,8 +200,6 @@ void daemon_priv_reap(struct daemon *d)
 
 int daemon_priv_main(struct daemon *d)
 {
-	sigset_t set;
-
 	log_procname("priv");
 	/* The parent needs no secret: the network process has them. */
 	handshake_identity_fini(&d->id);
@@ -204,9 +207,6 @@ int daemon_priv_main(struct daemon *d)
 	d->specs = NULL;
 	if (sandbox_parent() < 0)
 		return -1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	d->loop = loop_new();
 	if (!d->loop || loop_signals(d->loop, priv_on_signal, d) < 0 ||
 	    loop_add(d->loop, d->ipc, priv_on_ipc, d) < 0)
@@ -214,7 +214,11 @@ int daemon_priv_main(struct daemon *d)
 	if (loop_run(d->loop) < 0)
 		return -1;
 	daemon_priv_reap(d);
-	/* A network process that failed, even while stopping, is reported. */
+	/*
+	 * A network process that failed, even while stopping, is reported;
+	 * one that ended on its own, whatever its status, is a failure too:
+	 * the service manager should start the daemon again.
+	 */
 	if (!(WIFEXITED(d->child_status) && WEXITSTATUS(d->child_status) == 0)) {
 		if (d->stopping)
 			log_warnx("network process failed while stopping "
@@ -225,5 +229,5 @@ int daemon_priv_main(struct daemon *d)
 				  WEXITSTATUS(d->child_status));
 		return -1;
 	}
-	return 0;
+	return d->stopping ? 0 : -1;
 }

@@ -141,20 +141,38 @@ static void on_signal(void *cookie)
 		l->sig_fn(l->sig_cookie, (int)si.ssi_signo);
 }
 
-int loop_signals(struct loop *l, void (*fn)(void *, int), void *cookie)
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGCHLD);
+}
+
+int loop_block_signals(void)
 {
 	sigset_t set;
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	handled_signals(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
 		log_warn("sigprocmask");
 		return -1;
 	}
+	return 0;
+}
+
+int loop_signals(struct loop *l, void (*fn)(void *, int), void *cookie)
+{
+	sigset_t set;
+
+	if (loop_block_signals() < 0)
+		return -1;
+	handled_signals(&set);
 	l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (l->sigfd < 0) {
 		log_warn("signalfd");

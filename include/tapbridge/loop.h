@@ -27,9 +27,17 @@ void loop_del(struct loop *l, int fd);
 int loop_tick(struct loop *l, unsigned ms, void (*fn)(void *), void *cookie);
 
 /*
- * loop_signals(l, fn, cookie): block SIGTERM, SIGINT, SIGHUP and SIGCHLD and call
- * fn(cookie, signo) from the loop when one arrives.  SIGPIPE is ignored.
- * Returns 0, or -1 (logged).
+ * loop_block_signals(): block SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGCHLD,
+ * and ignore SIGPIPE, SIGUSR1 and SIGUSR2, so that none can end the process
+ * on the way: one that arrives before loop_signals waits for it.  Returns
+ * 0, or -1 (logged).
+ */
+int loop_block_signals(void);
+
+/*
+ * loop_signals(l, fn, cookie): loop_block_signals, then call fn(cookie,
+ * signo) from the loop for each of the blocked ones, also those that
+ * arrived since.  Returns 0, or -1 (logged).
  */
 int loop_signals(struct loop *l, void (*fn)(void *, int), void *cookie);
 

@@ -5,6 +5,13 @@
 #      a supervisor to restart it), never by a signal of its own.
 #   2. kill -9 of the daemon itself (the parent): the network process
 #      exits too (within 5 s); the bridge stays, tagged as tapbridge's.
+#   3. SIGTERM while the network process is stopped (SIGSTOP, as a hung or
+#      compromised one): the daemon kills it after 5 s, exits and releases
+#      everything.
+#   4. the TAP device deleted under the daemon: it exits non-zero (for a
+#      supervisor to restart it) and releases everything.
+#   5. SIGTERM during setup (held in the middle with strace's syscall
+#      delay): the daemon stops in order once set up and leaves nothing.
 # After each, a new daemon starts (taking over the bridge left behind, and
 # saying so), hostA reaches hostB again within 5 s of the start, gwB's
 # daemon runs on untouched, and a normal stop at the end leaves nothing.
@@ -90,6 +97,78 @@ if [ "$left_br" = 1 ]; then
 fi
 [ "$(lab_pid B)" = "$pidB" ] && lab_pid_alive "$pidB" ||
 	lab_fail "gwB's daemon did not survive"
+
+lab_step "3. SIGTERM while the network process is stopped"
+pid=$(lab_pid A)
+child=$(hostile_tree "$pid" | sed 1d | head -n 1)
+[ -n "$child" ] || lab_fail "gwA's daemon $pid has no network process"
+mark=$(wc -l <"$LAB_DIR/gwA.log")
+kill -STOP "$child"
+kill -TERM "$pid"
+lab_wait_exit "$pid" 150
+rc=$?
+[ "$rc" -ne 124 ] ||
+	lab_fail "the daemon did not exit within 15 s of SIGTERM with its network process stopped"
+lab_say "the daemon exited with status $rc"
+forget_A
+grep -q "did not stop; killing it" <(tail -n +$((mark + 1)) "$LAB_DIR/gwA.log") ||
+	lab_fail "gwA's log does not say it killed its network process"
+lab_pid_alive "$child" && lab_fail "the stopped network process $child still exists"
+lab_assert_released A
+restart_A
+
+lab_step "4. the TAP device deleted under the daemon"
+pid=$(lab_pid A)
+mark=$(wc -l <"$LAB_DIR/gwA.log")
+lab_in gwA ip link del tap0
+lab_wait_exit "$pid" 100
+rc=$?
+lab_say "the daemon exited with status $rc"
+[ "$rc" -ne 124 ] || lab_fail "the daemon did not exit within 10 s of losing its TAP device"
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] ||
+	lab_fail "the daemon exited with status $rc, want a non-zero exit (not a signal)"
+forget_A
+grep -q "TAP device 'tap0' failed" <(tail -n +$((mark + 1)) "$LAB_DIR/gwA.log") ||
+	lab_fail "gwA's log does not say the TAP device failed"
+lab_assert_released A
+restart_A
+
+lab_step "5. SIGTERM during setup"
+lab_stop A
+forget_A
+if ! command -v strace >/dev/null; then
+	echo "************************************************"
+	echo "SKIP step 5: strace is not installed (scripts/deps.sh installs it)"
+	echo "************************************************"
+else
+	# socketpair comes after the bridge, TAP and control socket and
+	# before the event loop: hold it there for 3 s.
+	lab_bg gwA "$LAB_DIR/strace.out" strace -f -qq -o /dev/null \
+		-e trace=socketpair -e inject=socketpair:delay_enter=3000000 \
+		"$TAPBRIDGE" -f -v -c "$LAB_DIR/gwA.conf"
+	spid=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		lab_in gwA ip -o link show lan0 | grep -q 'master br0' && break
+		sleep 0.1
+	done
+	lab_in gwA ip -o link show lan0 | grep -q 'master br0' ||
+		lab_fail "the held daemon did not set up the bridge"
+	dpid=
+	for p in $(hostile_tree "$spid" | sed 1d); do
+		[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$TAPBRIDGE")" ] &&
+			{ dpid=$p; break; }
+	done
+	[ -n "$dpid" ] || lab_fail "no tapbridge under strace $spid"
+	kill -TERM "$dpid"
+	lab_wait_exit "$spid" 150
+	rc=$?
+	lab_say "strace (and the daemon it held, pid $dpid) exited with status $rc"
+	[ "$rc" -eq 0 ] ||
+		lab_fail "the daemon stopped during setup exited $rc: $(tail -3 "$LAB_DIR/strace.out")"
+	lab_assert_released A
+	lab_start A
+	lab_wait_link
+fi
 
 lab_step "normal stop: nothing left"
 lab_finish
