@@ -569,6 +569,14 @@ int bridge_set_txqlen(struct bridge *b, const char *ifname, unsigned len)
 	return link_set(b, ifname, &attr_txqlen, len) < 0 ? -1 : 0;
 }
 
+void bridge_forget(struct bridge *b)
+{
+	if (!b)
+		return;
+	nl_socket_free(b->sk);
+	free(b);
+}
+
 void bridge_teardown(struct bridge *b)
 {
 	if (!b)

@@ -214,6 +214,9 @@ void daemon_net_main(struct daemon *d)
 	log_ipc = d->ipc;
 	fcntl(d->ipc, F_SETFL, O_NONBLOCK);	/* a full pipe drops a log line */
 	log_set_sink(net_log_sink);
+	/* The parent's netlink socket: links are the parent's business. */
+	bridge_forget(d->bridge);
+	d->bridge = NULL;
 	if (net_setup(d) < 0)
 		goto out;
 	if (sandbox_enter(SANDBOX_ROOT, d->uid, d->gid) < 0)

@@ -21,6 +21,8 @@ static void (*sink)(int, const char *);
 void log_set_sink(void (*fn)(int pri, const char *line))
 {
 	sink = fn;
+	if (sink && dest == LOG_TO_SYSLOG)
+		closelog();	/* the connection is not the sink's to use */
 }
 
 void log_line(int pri, const char *line)

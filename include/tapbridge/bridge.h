@@ -56,4 +56,11 @@ unsigned bridge_get_mtu(struct bridge *b, const char *ifname);
  */
 void bridge_teardown(struct bridge *b);
 
+/*
+ * bridge_forget(b): free b and close its netlink socket without changing
+ * any link: for the network process, which inherits b across the fork and
+ * must not keep a netlink socket.  NULL is a no-op.
+ */
+void bridge_forget(struct bridge *b);
+
 #endif

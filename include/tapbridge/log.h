@@ -27,7 +27,9 @@ void log_procname(const char *name);
 /*
  * log_set_sink(sink): hand every line meant for syslog to sink(pri, line)
  * instead (NULL: back to syslog).  The sandboxed network process, which
- * cannot reach the syslog socket, passes its lines to the parent this way.
+ * cannot reach the syslog socket, passes its lines to the parent this way;
+ * the connection to syslog it inherited is closed, so that only the parent
+ * writes there, after checking every line.
  */
 void log_set_sink(void (*sink)(int pri, const char *line));
 

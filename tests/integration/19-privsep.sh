@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 19-privsep: after setup, the process that reads packets from the network
 # runs as the configured unprivileged user, in a chroot, with no capability
-# (effective, permitted or bounding), no-new-privs and a seccomp filter;
+# (effective, permitted or bounding), no-new-privs and a seccomp filter,
+# and holds no netlink socket;
 # the privileged parent keeps only CAP_NET_ADMIN and CAP_KILL.  Traffic,
 # status and a rekey still work inside the sandbox; after SIGTERM nothing is
 # left.
@@ -35,6 +36,14 @@ for gw in A B; do
 	[ "$root" = /run/tapbridge/empty ] || lab_fail "network process root is '$root'"
 	[ -z "$(ls -A /run/tapbridge/empty)" ] || lab_fail "sandbox directory is not empty"
 	lab_say "net: uid $uid, no capabilities, NoNewPrivs 1, Seccomp 2, root $root"
+	# No netlink socket (the parent's, for the bridge) in the sandbox.
+	nl=$(awk 'NR > 1 { print $NF }' "/proc/$child/net/netlink")
+	for fd in /proc/"$child"/fd/*; do
+		ino=$(readlink "$fd" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+		[ -n "$ino" ] || continue
+		! grep -qx "$ino" <<<"$nl" ||
+			lab_fail "network process holds a netlink socket (fd ${fd##*/})"
+	done
 	[ "$(field "$parent" Uid)" = 0 ] || lab_fail "parent is not root"
 	# CAP_NET_ADMIN (12) and CAP_KILL (5) only.
 	[ "$(field "$parent" CapEff)" = 0000000000001020 ] ||
