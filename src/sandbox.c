@@ -104,10 +104,10 @@ static const int allowed[] = {
 	SCMP_SYS(munlock), SCMP_SYS(brk), SCMP_SYS(mremap),
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(exit),
 	SCMP_SYS(exit_group), SCMP_SYS(futex), SCMP_SYS(getpid),
-	SCMP_SYS(gettid), SCMP_SYS(tgkill), SCMP_SYS(restart_syscall),
+	SCMP_SYS(gettid), SCMP_SYS(restart_syscall),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getuid),
-	SCMP_SYS(geteuid), SCMP_SYS(prlimit64),
+	SCMP_SYS(geteuid),
 };
 
 static int load_seccomp(void)
@@ -128,6 +128,15 @@ static int load_seccomp(void)
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) < 0)
 			goto out;
+	/*
+	 * Signals (abort) and resource limits (libc): this process only, not
+	 * others of the same uid, such as another instance's.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+			     SCMP_A0(SCMP_CMP_EQ, 0)) < 0)
+		goto out;
 	/* Path MTU queries: datagram sockets of the two IP families only. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 			     SCMP_A0(SCMP_CMP_EQ, AF_INET),

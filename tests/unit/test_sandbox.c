@@ -1,0 +1,147 @@
+/*
+ * test_sandbox.c -- the network process's seccomp filter, applied for real
+ * by sandbox_enter in a forked process: what the data path needs passes,
+ * signals and resource limits reach this process only, and anything else
+ * kills it (SIGSYS).
+ *
+ * Needs root (chroot, a change of uid); skipped otherwise, and in the
+ * sanitizer and valgrind builds, whose runtimes make system calls of their
+ * own (there the filter only logs, or would kill the tool).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tapbridge/log.h"
+#include "tapbridge/sandbox.h"
+
+static char root[] = "/tmp/test_sandbox.XXXXXX";
+
+static void setup(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+	if (geteuid() != 0)
+		cr_skip_test("SKIPPED: needs root (chroot, setuid); run make "
+			     "unit as root");
+#ifdef TAPBRIDGE_SANITIZE
+	cr_skip_test("SKIPPED in sanitizer builds: the filter only logs");
+#endif
+	if (pre && strstr(pre, "vgpreload"))
+		cr_skip_test("SKIPPED under valgrind: its own system calls");
+	log_init(LOG_TO_STDERR, 0, "test_sandbox");
+	cr_assert_not_null(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+	if (root[strlen(root) - 1] != 'X')
+		rmdir(root);
+}
+
+TestSuite(sandbox, .init = setup, .fini = teardown, .timeout = 10);
+
+/* In a child, enter the sandbox as nobody and run fn; its wait status. */
+static int sandboxed(int (*fn)(pid_t parent))
+{
+	pid_t parent = getpid(), pid;
+	int status;
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (sandbox_enter(root, 65534, 65534) < 0)
+			_exit(100);
+		_exit(fn(parent));
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void assert_exit0(int status, const char *what)
+{
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "%s: status %#x", what, (unsigned)status);
+}
+
+static void assert_killed(int status, const char *what)
+{
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+		  "%s: status %#x, not killed by SIGSYS", what,
+		  (unsigned)status);
+}
+
+static int signal_self(pid_t parent)
+{
+	return syscall(SYS_tgkill, getpid(), gettid(), 0) == 0 ? 0 : 1;
+}
+
+static int signal_parent(pid_t parent)
+{
+	syscall(SYS_tgkill, parent, parent, 0);
+	return 0;
+}
+
+static int limits_self(pid_t parent)
+{
+	struct rlimit r;
+
+	return syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &r) == 0 ? 0 : 1;
+}
+
+static int limits_parent(pid_t parent)
+{
+	struct rlimit r;
+
+	syscall(SYS_prlimit64, parent, RLIMIT_NOFILE, NULL, &r);
+	return 0;
+}
+
+static int udp_socket(pid_t parent)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	return fd >= 0 ? 0 : 1;
+}
+
+static int netlink_socket(pid_t parent)
+{
+	socket(AF_NETLINK, SOCK_RAW, 0);
+	return 0;
+}
+
+static int open_file(pid_t parent)
+{
+	/* Refused politely: there are no files in the chroot anyway. */
+	return syscall(SYS_openat, AT_FDCWD, "/etc/passwd", 0) < 0 &&
+	       errno == EACCES ? 0 : 1;
+}
+
+Test(sandbox, what_the_data_path_needs_passes)
+{
+	assert_exit0(sandboxed(signal_self), "tgkill of itself");
+	assert_exit0(sandboxed(limits_self), "prlimit64 of itself");
+	assert_exit0(sandboxed(udp_socket), "a UDP socket");
+	assert_exit0(sandboxed(open_file), "openat, refused with EACCES");
+}
+
+Test(sandbox, other_processes_are_out_of_reach)
+{
+	assert_killed(sandboxed(signal_parent), "tgkill of another process");
+	assert_killed(sandboxed(limits_parent),
+		      "prlimit64 of another process");
+}
+
+Test(sandbox, anything_else_kills_the_process)
+{
+	assert_killed(sandboxed(netlink_socket), "a netlink socket");
+}
