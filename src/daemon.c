@@ -306,7 +306,9 @@ int daemon_run(struct config **cfg, enum daemon_mode mode)
 	if (setup(&d) < 0)
 		goto out;
 	if (mode == DAEMON_BACKGROUND) {
-		if (daemon(0, 0) < 0) {
+		/* The working directory stays: a relative path (-c, keys)
+		 * must mean at a reload what it meant at the start. */
+		if (daemon(1, 0) < 0) {
 			log_warn("cannot go into the background");
 			goto out;
 		}
@@ -362,9 +364,8 @@ int daemon_check(const struct config *c)
 	else
 		handshake_identity_fini(&id);
 	/* Names are resolved as the daemon would, for the family it binds. */
-	memset(&u, 0, sizeof(u));
-	u.family = AF_INET6;
-	if (daemon_specs_make(c, &u, &specs) < 0)
+	if (udp_plan(&u, c->listen.host, c->listen.port) < 0 ||
+	    daemon_specs_make(c, &u, &specs) < 0)
 		rc = -1;
 	if (specs)
 		daemon_specs_free(specs);

@@ -127,6 +127,18 @@ int udp_open(struct udp *u, const char *host, uint16_t port)
 	return -1;
 }
 
+int udp_plan(struct udp *u, const char *host, uint16_t port)
+{
+	int v6only;
+
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+	if (parse_bind(host, port, &u->local, &v6only) < 0)
+		return -1;
+	u->family = u->local.sa.sa_family;
+	return 0;
+}
+
 void udp_close(struct udp *u)
 {
 	if (u->fd >= 0)

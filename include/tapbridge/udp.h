@@ -39,6 +39,14 @@ struct udp {
  * Returns 0, or -1 (logged).
  */
 int udp_open(struct udp *u, const char *host, uint16_t port);
+/*
+ * udp_plan(u, host, port): fill u as udp_open would (family, bound
+ * address) without a socket (fd -1), for checking a configuration: names
+ * then resolve with udp_resolve as for the running daemon.  Returns 0, or
+ * -1 if host is not a numeric address.
+ */
+int udp_plan(struct udp *u, const char *host, uint16_t port);
+
 /* udp_close(u): close the socket; safe on a closed or zeroed udp. */
 void udp_close(struct udp *u);
 

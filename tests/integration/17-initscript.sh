@@ -3,7 +3,9 @@
 # start -> status running (0) and hostA reaches hostB; reload -> same PID,
 # still running; restart -> a new PID; stop -> status stopped (3) and the
 # LAN port released; start with a broken configuration fails, prints the
-# file:line error and starts nothing.  The script gets the lab's files
+# file:line error and starts nothing.  A daemon started by hand in the
+# background from the lab's directory with relative paths (-c, private-key)
+# reloads all the same.  The script gets the lab's files
 # through its environment (never /etc); its pidfile is the one the daemon
 # writes next to its control socket.
 set -uo pipefail
@@ -161,6 +163,31 @@ grep -q "broken.conf:$line: .*rekey-interval" "$LAB_DIR/initd.out" ||
 ! ip -n "$LAB_P-gwA" link show tap0 >/dev/null 2>&1 ||
 	lab_fail "tap0 created from a broken configuration"
 lab_say "refused with exit $rc and the file:line error"
+
+lab_step "background start by hand with relative paths, then a reload"
+sed "s|^private-key .*|private-key gwA.key|" "$LAB_DIR/gwA.conf" \
+	>"$LAB_DIR/rel.conf"
+(cd "$LAB_DIR" && lab_in gwA "$TAPBRIDGE" -c rel.conf) ||
+	lab_fail "background start with relative paths failed"
+pid3=$(daemon_pid)
+[ -n "$pid3" ] && lab_pid_alive "$pid3" ||
+	lab_fail "no live daemon in $PIDFILE_A after a background start"
+LAB_ALL_PIDS+=("$pid3")
+lab_wait_link
+printf 'peer extra {\n\tpublic-key %s\n}\n' "$(cat "$LAB_DIR/stranger.pub")" \
+	>>"$LAB_DIR/rel.conf"
+kill -HUP "$pid3"
+wait_npeers 2
+[ "$npeers" = 2 ] ||
+	lab_fail "the reload did not find rel.conf or gwA.key: '$npeers' peer(s), want 2"
+kill -TERM "$pid3"
+for ((i = 0; i < 100; i++)); do
+	lab_pid_alive "$pid3" || break
+	sleep 0.1
+done
+! lab_pid_alive "$pid3" || lab_fail "daemon $pid3 still running after SIGTERM"
+lab_assert_released A
+lab_say "daemon $pid3 (cwd $LAB_DIR) reloaded rel.conf and gwA.key"
 
 lab_stop B
 lab_assert_released B

@@ -138,6 +138,11 @@ L=$(line_of '^[[:space:]]*endpoint ')
 mk endpoint -e "${L}s/endpoint .*/endpoint gateway-b.example/"
 check bad-endpoint "$D/endpoint.conf" "$D/endpoint.conf:$L" \
 	"'endpoint' must be host:port"
+# An IPv6 endpoint for an IPv4 listen address: -t must say so as well as
+# a start (it resolves for the family the listen address implies).
+mk family -e "${L}s/endpoint .*/endpoint [fd00::2]:$LAB_PORT/"
+check endpoint-family "$D/family.conf" "$D/family.conf:$L" \
+	"cannot resolve 'fd00::2'"
 L=$(line_of '^[[:space:]]*public-key ')
 mk pubshort -e "${L}s|public-key .*|public-key $(head -c 31 /dev/zero | tr '\0' '\1' | base64)|"
 check short-public-key "$D/pubshort.conf" "$D/pubshort.conf:$L" \
