@@ -10,6 +10,7 @@
  * and on SIGTERM stops the child (daemon_priv.c); then this file undoes the
  * setup.
  */
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/if_tun.h>
 #include <stdlib.h>
@@ -167,12 +168,18 @@ static int write_pidfile(struct daemon *d)
 	const char *cs = d->cfg->control_socket;
 	size_t n = strlen(cs);
 	FILE *f;
+	int fd;
 
 	if (n > 5 && !strcmp(cs + n - 5, ".sock"))
 		n -= 5;
 	snprintf(d->pidfile, sizeof(d->pidfile), "%.*s.pid", (int)n, cs);
-	f = fopen(d->pidfile, "we");
+	/* Not through a symbolic link someone put there. */
+	fd = open(d->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		  O_CLOEXEC, 0644);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		log_warn("cannot write pidfile '%s'", d->pidfile);
 		d->pidfile[0] = '\0';
 		return -1;

@@ -189,6 +189,37 @@ done
 lab_assert_released A
 lab_say "daemon $pid3 (cwd $LAB_DIR) reloaded rel.conf and gwA.key"
 
+lab_step "a symbolic link where the pidfile goes is not followed"
+echo "not a pid" >"$LAB_DIR/victim"
+ln -s "$LAB_DIR/victim" "$LAB_DIR/sym.pid"
+sed "s|^control-socket .*|control-socket $LAB_DIR/sym.sock|" \
+	"$LAB_DIR/gwA.conf" >"$LAB_DIR/sym.conf"
+lab_in gwA "$TAPBRIDGE" -c "$LAB_DIR/sym.conf" ||
+	lab_fail "background start with a planted pidfile link failed"
+pid4=
+for p in /proc/[0-9]*; do
+	[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = \
+		"$TAPBRIDGE -c $LAB_DIR/sym.conf " ] || continue
+	# The daemon, not its network process: its parent is not one of them.
+	pp=$(awk '{ print $4 }' "$p/stat")
+	[ "$(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null)" = \
+		"$TAPBRIDGE -c $LAB_DIR/sym.conf " ] && continue
+	pid4=${p#/proc/}
+done
+[ -n "$pid4" ] || lab_fail "cannot find the daemon started with sym.conf"
+LAB_ALL_PIDS+=("$pid4")
+[ "$(cat "$LAB_DIR/victim")" = "not a pid" ] ||
+	lab_fail "the daemon wrote through the pidfile link: $(cat "$LAB_DIR/victim")"
+kill -TERM "$pid4"
+for ((i = 0; i < 100; i++)); do
+	lab_pid_alive "$pid4" || break
+	sleep 0.1
+done
+! lab_pid_alive "$pid4" || lab_fail "daemon $pid4 still running after SIGTERM"
+lab_assert_released A
+[ -L "$LAB_DIR/sym.pid" ] || lab_fail "the daemon removed the planted link"
+lab_say "daemon $pid4 left $LAB_DIR/victim alone"
+
 lab_stop B
 lab_assert_released B
 lab_down
