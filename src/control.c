@@ -4,12 +4,12 @@
  * control_status.c.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tapbridge/control.h"
@@ -17,13 +17,32 @@
 
 #include "control_impl.h"
 
-#define CONTROL_TIMEOUT_MS 200
 #define CONTROL_REQ_MAX 64
+#define CONTROL_CLIENTS 4	/* waiting for their request at once */
+#define CONTROL_WAIT_MS 1000	/* for the request, after the accept */
 
+/*
+ * Nothing here blocks the network process: a client whose request has not
+ * arrived when it is accepted waits in a slot, is tried again at every
+ * tick and dropped after CONTROL_WAIT_MS; an answer that does not fit the
+ * socket's buffer at once is cut short.
+ */
 struct control {
 	int fd;
 	struct sockaddr_un sun;
+	struct control_client {
+		int fd;			/* -1: free */
+		uint64_t since_ms;
+	} client[CONTROL_CLIENTS];
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int fill_sun(struct sockaddr_un *sun, const char *path)
 {
@@ -85,9 +104,12 @@ struct control *control_open(const char *path)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	mode_t old;
+	int i;
 
 	if (!c)
 		return NULL;
+	for (i = 0; i < CONTROL_CLIENTS; i++)
+		c->client[i].fd = -1;
 	if (fill_sun(&c->sun, path) < 0 || make_parent(path) < 0 ||
 	    clear_stale(&c->sun) < 0)
 		goto fail_free;
@@ -129,23 +151,24 @@ int control_fd(const struct control *c)
 
 void control_close(struct control *c)
 {
+	int i;
+
 	if (!c)
 		return;
+	for (i = 0; i < CONTROL_CLIENTS; i++)
+		if (c->client[i].fd >= 0)
+			close(c->client[i].fd);
 	close(c->fd);
 	unlink(c->sun.sun_path);
 	free(c);
 }
 
+/* Send what the socket takes now; a client too slow for it gets less. */
 static void write_all(int fd, const char *buf, size_t len)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		if (n < 0 && errno == EAGAIN &&
-		    poll(&pfd, 1, CONTROL_TIMEOUT_MS) == 1)
-			continue;
 		if (n <= 0)
 			return;
 		buf += n;
@@ -153,31 +176,26 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-void control_serve(struct control *c, struct datapath *dp)
+/* Answer the request on fd if it is there: 1 done (fd may be closed), 0
+ * not yet. */
+static int answer(int fd, struct datapath *dp)
 {
 	struct datapath_info info;
 	char req[CONTROL_REQ_MAX + 1], *out = NULL;
-	struct pollfd pfd;
 	size_t outlen = 0;
 	ssize_t n;
 	FILE *f;
-	int fd;
 
-	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, CONTROL_TIMEOUT_MS) != 1)
-		goto out;
-	n = recv(fd, req, CONTROL_REQ_MAX, 0);
+	n = recv(fd, req, CONTROL_REQ_MAX, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
 	if (n <= 0)
-		goto out;
+		return 1;
 	req[n] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
 	f = open_memstream(&out, &outlen);
 	if (!f)
-		goto out;
+		return 1;
 	datapath_info(dp, &info);
 	if (!strcmp(req, "status"))
 		control_format(&info, f, CONTROL_TEXT);
@@ -190,8 +208,46 @@ void control_serve(struct control *c, struct datapath *dp)
 	fclose(f);
 	write_all(fd, out, outlen);
 	free(out);
-out:
-	close(fd);
+	return 1;
+}
+
+void control_tick(struct control *c, struct datapath *dp)
+{
+	uint64_t now = mono_ms();
+	int i;
+
+	for (i = 0; i < CONTROL_CLIENTS; i++) {
+		struct control_client *cl = &c->client[i];
+
+		if (cl->fd < 0)
+			continue;
+		if (answer(cl->fd, dp) || now - cl->since_ms >= CONTROL_WAIT_MS) {
+			close(cl->fd);
+			cl->fd = -1;
+		}
+	}
+}
+
+void control_serve(struct control *c, struct datapath *dp)
+{
+	int fd, i;
+
+	while ((fd = accept4(c->fd, NULL, NULL,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (answer(fd, dp)) {
+			close(fd);
+			continue;
+		}
+		for (i = 0; i < CONTROL_CLIENTS && c->client[i].fd >= 0; i++)
+			;
+		if (i == CONTROL_CLIENTS) {
+			close(fd);	/* too many waiting: try again */
+			continue;
+		}
+		c->client[i].fd = fd;
+		c->client[i].since_ms = mono_ms();
+	}
+	control_tick(c, dp);
 }
 
 /* The whole answer of the daemon on fd, into *buf (malloc'd, NUL-ended). */

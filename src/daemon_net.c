@@ -61,6 +61,7 @@ static void net_on_tick(void *cookie)
 	struct daemon *d = cookie;
 
 	datapath_tick(d->dp);
+	control_tick(d->control, d->dp);
 }
 
 static void net_on_control(void *cookie)

@@ -27,8 +27,15 @@ struct control;
 struct control *control_open(const char *path);
 /* control_fd(c): descriptor to watch for readability. */
 int control_fd(const struct control *c);
-/* control_serve(c, dp): accept one client and answer it. */
+/*
+ * control_serve(c, dp): accept the waiting clients and answer those whose
+ * request is there; the others wait (a few at most, a second at most) for
+ * control_tick.  Never blocks.
+ */
 void control_serve(struct control *c, struct datapath *dp);
+/* control_tick(c, dp): answer or drop the clients still waiting; call it a
+ * few times a second. */
+void control_tick(struct control *c, struct datapath *dp);
 /* control_close(c): close and unlink the socket; NULL is a no-op. */
 void control_close(struct control *c);
 

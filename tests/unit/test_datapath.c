@@ -26,11 +26,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <sodium.h>
 
+#include "tapbridge/control.h"
 #include "tapbridge/datapath.h"
 #include "tapbridge/gso.h"
 #include "tapbridge/keys.h"
@@ -382,4 +384,45 @@ Test(datapath, refused_gso_sends_count_every_datagram)
 	cr_assert_gt(frames, 1);
 	cr_assert_eq(A.udp.send_errors, frames);
 	cr_assert_eq(A.udp.gso, 1);
+}
+
+/*
+ * A control client that connects and says nothing does not hold up the
+ * network process: control_serve returns at once and keeps it waiting;
+ * once its request arrives, the next tick answers it.
+ */
+Test(datapath, a_silent_control_client_waits_without_blocking)
+{
+	char dir[] = "/tmp/test_datapath.XXXXXX", answer[8192];
+	struct sockaddr_un sun;
+	struct control *c;
+	size_t got = 0;
+	ssize_t n;
+	int fd, i;
+
+	cr_assert_not_null(mkdtemp(dir));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/c.sock", dir);
+	c = control_open(sun.sun_path);
+	cr_assert_not_null(c);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	control_serve(c, A.dp);		/* nothing to read yet */
+	cr_assert_eq(send(fd, "status json\n", 12, 0), 12);
+	for (i = 0; i < 100 && !got; i++) {
+		control_tick(c, A.dp);
+		n = recv(fd, answer, sizeof(answer) - 1, MSG_DONTWAIT);
+		if (n > 0)
+			got = (size_t)n;
+		else
+			usleep(1000);
+	}
+	cr_assert_gt(got, 0, "no answer to a request sent after the accept");
+	answer[got] = '\0';
+	cr_assert(strstr(answer, "\"interface\":\"tap0\"") != NULL, "%s",
+		  answer);
+	close(fd);
+	control_close(c);
+	rmdir(dir);
 }
