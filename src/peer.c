@@ -210,7 +210,20 @@ struct session *peer_send_session(struct peer *p, uint64_t now)
 
 void peer_stage(struct peer *p, struct pkt_pool *pool, struct pkt *pkt)
 {
-	if (p->nstaged == PEER_STAGED_MAX) {
+	/*
+	 * Frames waiting for a session never take the buffers the data path
+	 * needs to go on (peers added by a reload have none of their own in
+	 * the pool): short of them, a frame replaces the peer's oldest, or
+	 * is dropped if it has none.
+	 */
+	bool low = pkt_pool_avail(pool) < PEER_POOL_RESERVE;
+
+	if (low && !p->nstaged) {
+		pkt_put(pool, pkt);
+		p->stats.tx_dropped++;
+		return;
+	}
+	if (p->nstaged == PEER_STAGED_MAX || low) {
 		struct pkt *old = p->staged;
 
 		p->staged = old->next;

@@ -26,6 +26,7 @@
 #include "tapbridge/session.h"
 
 #define PEER_STAGED_MAX		64	/* frames held while no session */
+#define PEER_POOL_RESERVE	(2 * PKT_BATCH)	/* staging leaves these free */
 #define PEER_KEEPALIVE_PASSIVE_MS 10000	/* answer received data within */
 #define PEER_NEW_HANDSHAKE_MS	15000	/* sent data, heard nothing */
 
@@ -156,8 +157,12 @@ void peer_received(struct peer *p, struct session *s, uint64_t now);
 /* peer_send_session(p, now): the session to seal with, or NULL. */
 struct session *peer_send_session(struct peer *p, uint64_t now);
 
-/* peer_stage(p, pool, pkt): consumes pkt, kept until a session exists;
- * the oldest staged frame is dropped when full. */
+/*
+ * peer_stage(p, pool, pkt): consumes pkt, kept until a session exists; the
+ * oldest staged frame is dropped when PEER_STAGED_MAX are, or when fewer
+ * than PEER_POOL_RESERVE buffers are left free in pool (then pkt itself if
+ * none is staged).
+ */
 void peer_stage(struct peer *p, struct pkt_pool *pool, struct pkt *pkt);
 
 /* peer_want_handshake(p, now): start an attempt run if none is active. */
