@@ -3,7 +3,9 @@
  * libnl-route-3; see bridge.h.
  *
  * Ownership rules: a bridge is ours when we created it or when it carries
- * the alias BRIDGE_ALIAS (left by a killed tapbridge); only ours is deleted
+ * the alias "BRIDGE_ALIAS pid N" of a tapbridge that no longer runs (or the
+ * plain BRIDGE_ALIAS of older versions); one whose tapbridge runs is
+ * refused; only ours is deleted
  * on teardown and given our defaults (STP off, forward delay 0).  A port is
  * released on teardown when we enslaved it, or when it was already a port
  * of a bridge that is ours.  An interface we brought up that was down is put
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -124,12 +127,48 @@ static void master_name(struct nl_sock *sk, int ifindex, char *buf)
 		rtnl_link_put(m);
 }
 
-/* Look up br; refuse a non-bridge; take over one left by tapbridge. */
+static int set_alias(struct bridge *b);
+
+/* Is pid a running tapbridge (other than this one)? */
+static bool tapbridge_runs(int pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || pid == (int)getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strcmp(comm, "tapbridge\n");
+}
+
+/* Which tapbridge an alias names: 0 none (not ours), -1 one that left it
+ * without a pid (older versions), else its pid. */
+static int alias_owner(const char *alias)
+{
+	int pid, n = 0;
+
+	if (!alias || strncmp(alias, BRIDGE_ALIAS, strlen(BRIDGE_ALIAS)))
+		return 0;
+	alias += strlen(BRIDGE_ALIAS);
+	if (!*alias)
+		return -1;
+	if (sscanf(alias, " pid %d%n", &pid, &n) == 1 && !alias[n] && pid > 0)
+		return pid;
+	return 0;
+}
+
+/* Look up br; refuse a non-bridge or one a running tapbridge uses; take
+ * over one left by a tapbridge that is gone. */
 static int find_bridge(struct bridge *b)
 {
 	struct rtnl_link *l;
-	const char *alias;
-	int err;
+	int err, owner;
 
 	err = link_find(b->sk, 0, b->name, &l);
 	if (err < 0) {
@@ -144,16 +183,42 @@ static int find_bridge(struct bridge *b)
 		return -1;
 	}
 	b->ifindex = rtnl_link_get_ifindex(l);
-	alias = rtnl_link_get_ifalias(l);
-	if (alias && strcmp(alias, BRIDGE_ALIAS) == 0) {
+	owner = alias_owner(rtnl_link_get_ifalias(l));
+	if (owner > 0 && tapbridge_runs(owner)) {
+		log_warnx("bridge '%s' belongs to the tapbridge running as pid "
+			  "%d: give each instance a bridge of its own", b->name,
+			  owner);
+		rtnl_link_put(l);
+		return -1;
+	}
+	if (owner) {
 		b->ours = true;
 		log_info("taking over bridge '%s' left by a previous tapbridge",
 			 b->name);
+		err = set_alias(b);
+		if (err < 0)
+			log_warnx("cannot mark bridge '%s' as ours: %s",
+				  b->name, nl_geterror(err));
 	} else {
 		b->restore_down = !(rtnl_link_get_flags(l) & IFF_UP);
 		log_info("using existing bridge '%s'", b->name);
 	}
 	rtnl_link_put(l);
+	return 0;
+}
+
+int bridge_claim(struct bridge *b)
+{
+	int err;
+
+	if (!b->ours)
+		return 0;
+	err = set_alias(b);
+	if (err < 0) {
+		log_warnx("cannot mark bridge '%s' as ours: %s", b->name,
+			  nl_geterror(err));
+		return -1;
+	}
 	return 0;
 }
 
@@ -223,17 +288,19 @@ static int delete_bridge(struct bridge *b)
 	return 0;
 }
 
-/* Mark a bridge as tapbridge's own, for a later instance to take over. */
+/* Mark a bridge as this tapbridge's, for a later instance to recognise. */
 static int set_alias(struct bridge *b)
 {
+	char alias[sizeof(BRIDGE_ALIAS) + 32];
 	struct rtnl_link *chg;
 	int err;
 
 	chg = rtnl_link_alloc();
 	if (!chg)
 		return -NLE_NOMEM;
+	snprintf(alias, sizeof(alias), "%s pid %d", BRIDGE_ALIAS, (int)getpid());
 	rtnl_link_set_ifindex(chg, b->ifindex);
-	rtnl_link_set_ifalias(chg, BRIDGE_ALIAS);
+	rtnl_link_set_ifalias(chg, alias);
 	err = rtnl_link_change(b->sk, chg, chg, 0);
 	rtnl_link_put(chg);
 	return err;

@@ -321,6 +321,7 @@ int daemon_run(struct config **cfg, enum daemon_mode mode)
 		}
 		log_init(LOG_TO_SYSLOG, log_verbosity(), "tapbridge");
 		write_pidfile(&d);
+		bridge_claim(d.bridge);	/* our pid changed */
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("socketpair");

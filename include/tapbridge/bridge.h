@@ -6,8 +6,10 @@
  * bring them up, set MTUs, and on teardown undo exactly what setup did:
  * release the LAN port, delete a bridge tapbridge created, leave alone what
  * existed before.  A bridge created by tapbridge carries the alias
- * BRIDGE_ALIAS, so a later instance recognises one left by a killed daemon
- * and takes it over as its own.  Never touches packets.
+ * "BRIDGE_ALIAS pid N", N the daemon's process: a later instance takes one
+ * left by a killed daemon over as its own, and refuses one whose daemon
+ * still runs (two instances given the same 'bridge').  Never touches
+ * packets.
  */
 #ifndef TAPBRIDGE_BRIDGE_H
 #define TAPBRIDGE_BRIDGE_H
@@ -33,6 +35,13 @@ enum bridge_part {
  */
 struct bridge *bridge_setup(const char *br, const char *tap, const char *lan,
 			    enum bridge_part *failed);
+
+/*
+ * bridge_claim(b): mark a bridge that is ours with this process's pid (a
+ * daemon that went into the background after bridge_setup).  0, or -1
+ * (logged).
+ */
+int bridge_claim(struct bridge *b);
 
 /*
  * bridge_set_mtu(b, ifname, mtu): set the MTU of one interface by name.

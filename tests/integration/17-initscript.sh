@@ -174,6 +174,10 @@ pid3=$(daemon_pid)
 	lab_fail "no live daemon in $PIDFILE_A after a background start"
 LAB_ALL_PIDS+=("$pid3")
 lab_wait_link
+# The bridge names the daemon that went into the background, not the
+# process that created it before.
+lab_in gwA ip link show br0 | grep -q "alias tapbridge pid $pid3\$" ||
+	lab_fail "br0 is not marked with the daemon's pid $pid3: $(lab_in gwA ip link show br0)"
 printf 'peer extra {\n\tpublic-key %s\n}\n' "$(cat "$LAB_DIR/stranger.pub")" \
 	>>"$LAB_DIR/rel.conf"
 kill -HUP "$pid3"

@@ -12,6 +12,8 @@
 #      supervisor to restart it) and releases everything.
 #   5. SIGTERM during setup (held in the middle with strace's syscall
 #      delay): the daemon stops in order once set up and leaves nothing.
+#   6. a second daemon given gwA's bridge is refused while gwA's runs
+#      (and takes nothing of it).
 # After each, a new daemon starts (taking over the bridge left behind, and
 # saying so), hostA reaches hostB again within 5 s of the start, gwB's
 # daemon runs on untouched, and a normal stop at the end leaves nothing.
@@ -169,6 +171,25 @@ else
 	lab_start A
 	lab_wait_link
 fi
+
+lab_step "6. a second daemon naming gwA's bridge is refused while gwA runs"
+[ -n "$(lab_pid A)" ] || lab_start A
+sed -e "s|^interface .*|interface tap1|" \
+	-e "s|^control-socket .*|control-socket $LAB_DIR/second.sock|" \
+	-e "s|^listen \(.*\):[0-9]*\$|listen \1:$((LAB_PORT + 1))|" \
+	"$LAB_DIR/gwA.conf" >"$LAB_DIR/second.conf"
+chmod 600 "$LAB_DIR/second.conf"
+lab_in gwA timeout 10 "$TAPBRIDGE" -f -c "$LAB_DIR/second.conf" \
+	>"$LAB_DIR/second.out" 2>&1 </dev/null
+rc=$?
+sed 's/^/    second: /' "$LAB_DIR/second.out"
+[ "$rc" -eq 1 ] || lab_fail "the second daemon exited $rc, want 1"
+grep -q "bridge 'br0' belongs to the tapbridge running as pid $(lab_pid A)" \
+	"$LAB_DIR/second.out" || lab_fail "the second daemon did not say whose br0 is"
+! lab_in gwA ip link show tap1 >/dev/null 2>&1 || lab_fail "tap1 left behind"
+lab_in gwA ip -o link show lan0 | grep -q 'master br0' ||
+	lab_fail "the second daemon took lan0 out of gwA's bridge"
+lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after the refused start"
 
 lab_step "normal stop: nothing left"
 lab_finish
