@@ -553,23 +553,6 @@ fail_free:
 	return NULL;
 }
 
-unsigned bridge_get_mtu(struct bridge *b, const char *ifname)
-{
-	struct rtnl_link *l;
-	unsigned mtu;
-	int err;
-
-	err = link_find(b->sk, 0, ifname, &l);
-	if (err < 0 || !l) {
-		log_warnx("cannot read mtu of '%s': %s", ifname,
-			  err < 0 ? nl_geterror(err) : "no such interface");
-		return 0;
-	}
-	mtu = rtnl_link_get_mtu(l);
-	rtnl_link_put(l);
-	return mtu;
-}
-
 /* One unsigned link attribute, read with get and written with set. */
 struct link_attr {
 	const char *name;	/* in messages: "cannot set NAME of ..." */
@@ -583,6 +566,35 @@ static const struct link_attr attr_mtu = {
 static const struct link_attr attr_txqlen = {
 	"the queue length", rtnl_link_get_txqlen, rtnl_link_set_txqlen,
 };
+
+/* Attribute a of ifname, or 0 (logged). */
+static unsigned link_get(struct bridge *b, const char *ifname,
+			 const struct link_attr *a)
+{
+	struct rtnl_link *l;
+	unsigned v;
+	int err;
+
+	err = link_find(b->sk, 0, ifname, &l);
+	if (err < 0 || !l) {
+		log_warnx("cannot read %s of '%s': %s", a->name, ifname,
+			  err < 0 ? nl_geterror(err) : "no such interface");
+		return 0;
+	}
+	v = a->get(l);
+	rtnl_link_put(l);
+	return v;
+}
+
+unsigned bridge_get_mtu(struct bridge *b, const char *ifname)
+{
+	return link_get(b, ifname, &attr_mtu);
+}
+
+unsigned bridge_get_txqlen(struct bridge *b, const char *ifname)
+{
+	return link_get(b, ifname, &attr_txqlen);
+}
 
 /* Set attribute a of ifname to v: 1 if changed, 0 if it was v, -1
  * (logged) on failure. */

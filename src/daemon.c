@@ -264,11 +264,31 @@ static int setup(struct daemon *d)
 		refused_bridge(c, part);
 		return -1;
 	}
+	if (!created) {
+		/* A persistent TAP device is left as it was found. */
+		d->tap_found = 1;
+		d->tap_mtu0 = bridge_get_mtu(d->bridge, c->interface);
+		d->tap_qlen0 = bridge_get_txqlen(d->bridge, c->interface);
+	}
 	if (match_lan_mtu(d) < 0)
 		return -1;
 	/* Room for bursts while the daemon is busy sealing (default 500). */
 	bridge_set_txqlen(d->bridge, c->interface, TAP_TXQLEN);
 	return 0;
+}
+
+/* Undo on a TAP device that existed before what setup changed on it. */
+static void restore_tap(struct daemon *d)
+{
+	const char *name = d->cfg->interface;
+
+	if (!d->tap_found || d->tap_fd < 0 || !d->bridge)
+		return;
+	tap_offload(d->tap_fd, name, 0);
+	if (d->tap_mtu0)
+		bridge_set_mtu(d->bridge, name, d->tap_mtu0);
+	if (d->tap_qlen0)
+		bridge_set_txqlen(d->bridge, name, d->tap_qlen0);
 }
 
 static void teardown(struct daemon *d)
@@ -278,6 +298,7 @@ static void teardown(struct daemon *d)
 	if (d->ipc >= 0)
 		close(d->ipc);
 	control_close(d->control);
+	restore_tap(d);
 	if (d->tap_fd >= 0)
 		close(d->tap_fd);
 	bridge_teardown(d->bridge);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 11-teardown: on SIGTERM the daemon releases lan0 and deletes the bridge and
 # TAP it created; a bridge that existed before it started is left in place
-# (with lan0 and the TAP released from it).
+# (with lan0 and the TAP released from it), and a persistent TAP device
+# that existed before is left as found (mtu, queue length, state, offloads).
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -38,6 +39,31 @@ ports=$(lab_in gwA bridge link show master br0 2>/dev/null)
 [ -z "$ports" ] || lab_fail "ports left in the pre-existing br0: $ports"
 lab_in gwA ip link del br0
 LAB_BRIDGE_PREEXISTED_A=0
+
+lab_step "run 3: pre-existing persistent TAP device tap0"
+lab_in gwA ip tuntap add dev tap0 mode tap || lab_fail "cannot create tap0"
+lab_in gwA ip link set tap0 mtu 1400 txqueuelen 500
+tap_state() {
+	lab_in gwA ip -o link show tap0 |
+		grep -oE 'mtu [0-9]+|qlen [0-9]+|state [A-Z]+|master [^ ]+' |
+		tr '\n' ' '
+	# The offloads as in use; whether one is "[requested on]" (a fresh
+	# TAP's wish list, cleared once anyone sets offloads) does not matter.
+	lab_in gwA ethtool -k tap0 |
+		grep -E '^(tx-checksumming|tcp-segmentation-offload|tx-udp-segmentation):' |
+		sed 's/ \[requested .*\]//'
+}
+before=$(tap_state)
+lab_start A
+lab_wait_link
+during=$(lab_in gwA ip -o link show tap0 | grep -oE 'mtu [0-9]+|qlen [0-9]+' | tr '\n' ' ')
+lab_say "tap0 while in use: $during"
+lab_stop A
+after=$(tap_state)
+lab_say "tap0 before: $(echo $before)"
+lab_say "tap0 after:  $(echo $after)"
+[ "$before" = "$after" ] || lab_fail "tap0 not left as found"
+lab_in gwA ip tuntap del dev tap0 mode tap
 
 lab_finish
 echo "PASS: 11-teardown"
