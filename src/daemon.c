@@ -306,6 +306,10 @@ static void teardown(struct daemon *d)
 	if (d->specs)
 		daemon_specs_free(d->specs);
 	handshake_identity_fini(&d->id);
+	if (d->cfg_next) {
+		config_fini(d->cfg_next);
+		free(d->cfg_next);
+	}
 	if (d->pidfile[0])
 		unlink(d->pidfile);
 }

@@ -43,6 +43,8 @@ struct daemon {
 	int child_status;
 	int stopping;
 	int net_failed;		/* network process: the TAP failed */
+	struct config *cfg_next;	/* sent on SIGHUP, not yet confirmed */
+	unsigned reloads_pending;	/* sent, not yet answered */
 	int tap_found;			/* a persistent TAP, there before */
 	unsigned tap_mtu0, tap_qlen0;	/* ... and its settings then */
 	/* network process only */

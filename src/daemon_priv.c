@@ -18,6 +18,35 @@
 
 #include "daemon_impl.h"
 
+static void free_config(struct config *c)
+{
+	if (c) {
+		config_fini(c);
+		free(c);
+	}
+}
+
+/*
+ * The network process answered a reload: ok or not.  Each reload is a
+ * whole configuration, so the last answer tells which one runs: the last
+ * sent, or the one before it all.
+ */
+static void priv_reload_done(struct daemon *d, bool ok)
+{
+	if (!ok)
+		log_warnx("reload failed in the network process; it keeps "
+			  "its configuration");
+	if (d->reloads_pending && --d->reloads_pending)
+		return;		/* more on the way */
+	if (ok && d->cfg_next) {
+		free_config(d->cfg);
+		d->cfg = d->cfg_next;
+	} else {
+		free_config(d->cfg_next);
+	}
+	d->cfg_next = NULL;
+}
+
 /* Send the reloaded configuration c to the network process. */
 static int priv_reload_send(struct daemon *d, const struct config *c,
 			    const struct peer_spec *specs,
@@ -50,10 +79,11 @@ static void priv_fixed(const struct config *old, const struct config *c)
 	    strcmp(old->listen.host, c->listen.host) ||
 	    old->listen.port != c->listen.port ||
 	    strcmp(old->control_socket, c->control_socket) ||
+	    strcmp(old->control_group, c->control_group) ||
 	    strcmp(old->user, c->user))
 		log_warnx("reload: 'interface', 'bridge', 'lan-port', "
-			  "'listen', 'control-socket' and 'user' take effect "
-			  "only at a restart");
+			  "'listen', 'control-socket', 'control-group' and "
+			  "'user' take effect only at a restart");
 }
 
 static void priv_reload(struct daemon *d)
@@ -70,12 +100,16 @@ static void priv_reload(struct daemon *d)
 		goto refused;
 	priv_fixed(d->cfg, c);
 	priv_notify("RELOADING=1");
-	if (priv_reload_send(d, c, specs, priv) < 0)
+	if (priv_reload_send(d, c, specs, priv) < 0) {
 		log_warn("reload: cannot reach the network process");
+		priv_notify("READY=1");
+		goto out;
+	}
 	priv_notify("READY=1");
-	config_fini(d->cfg);
-	free(d->cfg);
-	d->cfg = c;
+	/* The running configuration once the network process took it. */
+	free_config(d->cfg_next);
+	d->cfg_next = c;
+	d->reloads_pending++;
 	c = NULL;
 	goto out;
 refused:
@@ -84,10 +118,7 @@ out:
 	if (specs)
 		daemon_specs_free(specs);
 	keys_secret_free(priv);
-	if (c) {
-		config_fini(c);
-		free(c);
-	}
+	free_config(c);
 }
 
 /* A log line from the network process: trusted for nothing, printable
@@ -137,8 +168,8 @@ static void priv_on_ipc(void *cookie)
 		log_info("network process %d is sandboxed and running",
 			 (int)d->child);
 		priv_notify("READY=1");
-	} else if (!body[0]) {
-		log_warnx("reload failed in the network process");
+	} else {
+		priv_reload_done(d, body[0] != 0);
 	}
 }
 

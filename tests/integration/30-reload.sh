@@ -59,6 +59,15 @@ grep -q "gwA.conf:[0-9]*: unknown directive 'bogus-directive'" "$log" ||
 lab_pid_alive "$pid" || lab_fail "daemon died on a broken reload"
 cp "$LAB_DIR/gwA.conf.orig" "$conf"
 
+lab_step "a restart-only setting changed: said so, the rest applied"
+sed -i '/^control-socket /a control-group nogroup' "$conf"
+hup 2 'configuration reloaded: 1 peer'
+grep -q "'control-group' and 'user' take effect only at a restart" "$log" ||
+	lab_fail "no warning that control-group needs a restart"
+[ "$(stat -c %a "$LAB_DIR/gwA.sock")" = 600 ] ||
+	lab_fail "the control socket changed mode on a reload"
+cp "$LAB_DIR/gwA.conf.orig" "$conf"
+
 lab_wait_exit "$ping_pid" 400
 grep -q ' 0% packet loss' "$LAB_DIR/ping.out" ||
 	lab_fail "ping during the reloads: $(grep loss "$LAB_DIR/ping.out")"
