@@ -33,6 +33,25 @@ forget_A()
 	rm -f "$LAB_DIR/gwA.pid"
 }
 
+# exits_failed PID WHAT PATTERN: gwA's daemon PID, which just lost WHAT,
+# exits within 10 s, non-zero and not by a signal (a supervisor restarts
+# it), and its log since line $mark says PATTERN.
+exits_failed()
+{
+	local pid=$1 what=$2 pat=$3 rc
+	lab_wait_exit "$pid" 100
+	rc=$?
+	lab_say "the daemon exited with status $rc"
+	[ "$rc" -ne 124 ] ||
+		lab_fail "the daemon did not exit within 10 s of losing $what"
+	[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] ||
+		lab_fail "the daemon exited with status $rc, want a non-zero exit (not a signal)"
+	forget_A
+	tail -n +$((mark + 1)) "$LAB_DIR/gwA.log" | sed 's/^/    gwA: /'
+	grep -q -- "$pat" <(tail -n +$((mark + 1)) "$LAB_DIR/gwA.log") ||
+		lab_fail "gwA's log does not say '$pat'"
+}
+
 # restart_A: start gwA again; hostA must reach hostB within 5 s.
 restart_A()
 {
@@ -59,16 +78,7 @@ child=$(hostile_tree "$pid" | sed 1d | head -n 1)
 lab_say "daemon $pid, network process $child"
 mark=$(wc -l <"$LAB_DIR/gwA.log")
 kill -KILL "$child"
-lab_wait_exit "$pid" 100
-rc=$?
-lab_say "the daemon exited with status $rc"
-[ "$rc" -ne 124 ] || lab_fail "the daemon did not exit within 10 s of losing its network process"
-[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] ||
-	lab_fail "the daemon exited with status $rc, want a non-zero exit (not a signal)"
-forget_A
-tail -n +$((mark + 1)) "$LAB_DIR/gwA.log" | sed 's/^/    gwA: /'
-grep -q 'network process exited' <(tail -n +$((mark + 1)) "$LAB_DIR/gwA.log") ||
-	lab_fail "gwA's log does not say its network process exited"
+exits_failed "$pid" "its network process" 'network process exited'
 lab_assert_released A
 restart_A
 
@@ -123,15 +133,7 @@ lab_step "4. the TAP device deleted under the daemon"
 pid=$(lab_pid A)
 mark=$(wc -l <"$LAB_DIR/gwA.log")
 lab_in gwA ip link del tap0
-lab_wait_exit "$pid" 100
-rc=$?
-lab_say "the daemon exited with status $rc"
-[ "$rc" -ne 124 ] || lab_fail "the daemon did not exit within 10 s of losing its TAP device"
-[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] ||
-	lab_fail "the daemon exited with status $rc, want a non-zero exit (not a signal)"
-forget_A
-grep -q "TAP device 'tap0' failed" <(tail -n +$((mark + 1)) "$LAB_DIR/gwA.log") ||
-	lab_fail "gwA's log does not say the TAP device failed"
+exits_failed "$pid" "its TAP device" "TAP device 'tap0' failed"
 lab_assert_released A
 restart_A
 

@@ -77,15 +77,24 @@ Test(pmtu, stale_or_unknown_acks_are_ignored)
 	cr_assert_eq(m.mtu, 1500);
 }
 
+/* A search on a 1500-byte route and path, settled; returns the time. */
+static uint64_t settled_at_1500(struct pmtu *m, unsigned *probes)
+{
+	uint64_t now;
+
+	pmtu_init(m, 0, 576, 1500);
+	now = run(m, 1500, 0, 2000, probes);
+	cr_assert_eq(m->mtu, 1500);
+	return now;
+}
+
 Test(pmtu, follows_a_silent_drop_down)
 {
 	struct pmtu m;
 	unsigned probes = 0;
 	uint64_t now;
 
-	pmtu_init(&m, 0, 576, 1500);
-	now = run(&m, 1500, 0, 2000, &probes);
-	cr_assert_eq(m.mtu, 1500);
+	now = settled_at_1500(&m, &probes);
 	/* The path now carries 1280 only, and nobody tells us. */
 	now = run(&m, 1280, now, PMTU_CONFIRM_MS + 10000, &probes);
 	cr_assert_leq(m.mtu, 1280);
@@ -103,9 +112,7 @@ Test(pmtu, check_soon_finds_a_smaller_new_path_before_the_periodic_check)
 	unsigned probes = 0;
 	uint64_t now;
 
-	pmtu_init(&m, 0, 576, 1500);
-	now = run(&m, 1500, 0, 2000, &probes);
-	cr_assert_eq(m.mtu, 1500);
+	now = settled_at_1500(&m, &probes);
 	pmtu_check_soon(&m, now);
 	now = run(&m, 1280, now, PMTU_CONFIRM_MS / 2, &probes);
 	cr_assert_leq(m.mtu, 1280);
