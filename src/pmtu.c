@@ -92,8 +92,12 @@ void pmtu_route(struct pmtu *m, unsigned route, uint64_t now)
 
 void pmtu_check_soon(struct pmtu *m, uint64_t now)
 {
-	if (m->next_ms > now)
-		m->next_ms = now;	/* 0 (searching) stays 0 */
+	if (m->fixed)
+		return;
+	if (m->next_ms)
+		m->next_ms = now;	/* settled: confirm the size at once */
+	else
+		search_from_floor(m, ceiling(m));	/* lo was the old path's */
 }
 
 static void probe_failed(struct pmtu *m, unsigned size, uint64_t now)

@@ -56,7 +56,8 @@ void pmtu_route(struct pmtu *m, unsigned route, uint64_t now);
 /*
  * pmtu_check_soon(m, now): the path may have changed (the peer moved to
  * another address): confirm the size in use now rather than at the next
- * periodic check; if it no longer passes, search again.
+ * periodic check (if it no longer passes, search again); in the middle of
+ * a search, search again from the floor.  Nothing with a fixed size.
  */
 void pmtu_check_soon(struct pmtu *m, uint64_t now);
 

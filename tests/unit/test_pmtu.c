@@ -119,15 +119,39 @@ Test(pmtu, check_soon_finds_a_smaller_new_path_before_the_periodic_check)
 	cr_assert_geq(m.mtu + PMTU_RESOLUTION, 1280);
 }
 
-Test(pmtu, check_soon_while_searching_changes_nothing)
+/*
+ * During a search, what was confirmed was confirmed on the old path: the
+ * search starts again from the floor, and finds the new path's MTU.
+ */
+Test(pmtu, check_soon_while_searching_starts_again_from_the_floor)
 {
-	struct pmtu m, before;
+	struct pmtu m;
+	unsigned probes = 0;
+	uint32_t id = 1;
 
 	pmtu_init(&m, 0, 576, 1500);
-	cr_assert_eq(pmtu_next_probe(&m, 0, 1), 1500);
-	before = m;
+	/* Old path: 1500 fails, 1038 passes, the search goes on above. */
+	cr_assert_eq(pmtu_next_probe(&m, 0, id), 1500);
+	pmtu_too_big(&m, 1500, 1);
+	cr_assert_eq(pmtu_next_probe(&m, 2, ++id), 1038);
+	pmtu_ack(&m, id, 3);
+	cr_assert_eq(m.mtu, 1038);
+	/* The peer moved: its new path carries 800 only. */
+	pmtu_check_soon(&m, 4);
+	cr_assert_eq(m.mtu, 576, "back to the floor until probed");
+	run(&m, 800, 5, 10000, &probes);
+	cr_assert_leq(m.mtu, 800);
+	cr_assert_geq(m.mtu + PMTU_RESOLUTION, 800);
+}
+
+Test(pmtu, check_soon_with_a_fixed_wan_mtu_changes_nothing)
+{
+	struct pmtu m;
+
+	pmtu_init(&m, 1400, 576, 1500);
 	pmtu_check_soon(&m, 10);
-	cr_assert_arr_eq(&m, &before, sizeof(m));
+	cr_assert_eq(m.mtu, 1400);
+	cr_assert_eq(pmtu_next_probe(&m, 20, 1), 0);
 }
 
 Test(pmtu, follows_a_rise_up)
