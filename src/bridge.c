@@ -591,11 +591,6 @@ unsigned bridge_get_mtu(struct bridge *b, const char *ifname)
 	return link_get(b, ifname, &attr_mtu);
 }
 
-unsigned bridge_get_txqlen(struct bridge *b, const char *ifname)
-{
-	return link_get(b, ifname, &attr_txqlen);
-}
-
 /* Set attribute a of ifname to v: 1 if changed, 0 if it was v, -1
  * (logged) on failure. */
 static int link_set(struct bridge *b, const char *ifname,

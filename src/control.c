@@ -18,21 +18,26 @@
 #include "control_impl.h"
 
 #define CONTROL_REQ_MAX 64
-#define CONTROL_CLIENTS 4	/* waiting for their request at once */
+#define CONTROL_CLIENTS 4	/* served at once */
 #define CONTROL_WAIT_MS 1000	/* for the request, after the accept */
+#define CONTROL_SEND_MS 10000	/* for the client to read the answer */
 
 /*
- * Nothing here blocks the network process: a client whose request has not
- * arrived when it is accepted waits in a slot, is tried again at every
- * tick and dropped after CONTROL_WAIT_MS; an answer that does not fit the
- * socket's buffer at once is cut short.
+ * Nothing here blocks the network process.  A client whose request has not
+ * arrived at the accept, or who has not read all of a long answer (the
+ * socket takes some 200 KB at once; a Prometheus report of 1000 peers is
+ * 1.4 MB), keeps a slot and is served again at every tick; one that is too
+ * slow (CONTROL_WAIT_MS for the request, CONTROL_SEND_MS for the answer) is
+ * dropped, its answer cut short.
  */
 struct control {
 	int fd;
 	struct sockaddr_un sun;
 	struct control_client {
 		int fd;			/* -1: free */
-		uint64_t since_ms;
+		uint64_t since_ms;	/* accepted, or answer ready */
+		char *out;		/* the answer; NULL: no request yet */
+		size_t len, sent;
 	} client[CONTROL_CLIENTS];
 };
 
@@ -149,6 +154,14 @@ int control_fd(const struct control *c)
 	return c->fd;
 }
 
+static void drop_client(struct control_client *cl)
+{
+	close(cl->fd);
+	free(cl->out);
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = -1;
+}
+
 void control_close(struct control *c)
 {
 	int i;
@@ -157,45 +170,22 @@ void control_close(struct control *c)
 		return;
 	for (i = 0; i < CONTROL_CLIENTS; i++)
 		if (c->client[i].fd >= 0)
-			close(c->client[i].fd);
+			drop_client(&c->client[i]);
 	close(c->fd);
 	unlink(c->sun.sun_path);
 	free(c);
 }
 
-/* Send what the socket takes now; a client too slow for it gets less. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Answer the request on fd if it is there: 1 done (fd may be closed), 0
- * not yet. */
-static int answer(int fd, struct datapath *dp)
+/* Render the answer to request req into cl->out. */
+static int render(struct control_client *cl, const char *req,
+		  struct datapath *dp)
 {
 	struct datapath_info info;
-	char req[CONTROL_REQ_MAX + 1], *out = NULL;
-	size_t outlen = 0;
-	ssize_t n;
 	FILE *f;
 
-	n = recv(fd, req, CONTROL_REQ_MAX, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0)
-		return 1;
-	req[n] = '\0';
-	req[strcspn(req, "\r\n")] = '\0';
-	f = open_memstream(&out, &outlen);
+	f = open_memstream(&cl->out, &cl->len);
 	if (!f)
-		return 1;
+		return -1;
 	datapath_info(dp, &info);
 	if (!strcmp(req, "status"))
 		control_format(&info, f, CONTROL_TEXT);
@@ -205,9 +195,46 @@ static int answer(int fd, struct datapath *dp)
 		control_prometheus(&info, f);
 	else
 		fprintf(f, "error: unknown request\n");
-	fclose(f);
-	write_all(fd, out, outlen);
-	free(out);
+	if (fclose(f) != 0) {
+		free(cl->out);
+		cl->out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move client cl on as far as it goes without waiting: read its request,
+ * render the answer, send what the socket takes.  Returns 1 when it is done
+ * with (answered, gone or broken: drop it), 0 to try again later.
+ */
+static int serve(struct control_client *cl, struct datapath *dp,
+		 uint64_t now)
+{
+	char req[CONTROL_REQ_MAX + 1];
+	ssize_t n;
+
+	if (!cl->out) {
+		n = recv(cl->fd, req, CONTROL_REQ_MAX, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return now - cl->since_ms >= CONTROL_WAIT_MS;
+		if (n <= 0)
+			return 1;
+		req[n] = '\0';
+		req[strcspn(req, "\r\n")] = '\0';
+		if (render(cl, req, dp) < 0)
+			return 1;
+		cl->since_ms = now;
+	}
+	while (cl->sent < cl->len) {
+		n = send(cl->fd, cl->out + cl->sent, cl->len - cl->sent,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return now - cl->since_ms >= CONTROL_SEND_MS;
+		if (n <= 0)
+			return 1;
+		cl->sent += (size_t)n;
+	}
 	return 1;
 }
 
@@ -216,38 +243,30 @@ void control_tick(struct control *c, struct datapath *dp)
 	uint64_t now = mono_ms();
 	int i;
 
-	for (i = 0; i < CONTROL_CLIENTS; i++) {
-		struct control_client *cl = &c->client[i];
-
-		if (cl->fd < 0)
-			continue;
-		if (answer(cl->fd, dp) || now - cl->since_ms >= CONTROL_WAIT_MS) {
-			close(cl->fd);
-			cl->fd = -1;
-		}
-	}
+	for (i = 0; i < CONTROL_CLIENTS; i++)
+		if (c->client[i].fd >= 0 && serve(&c->client[i], dp, now))
+			drop_client(&c->client[i]);
 }
 
 void control_serve(struct control *c, struct datapath *dp)
 {
+	struct control_client *cl;
 	int fd, i;
 
-	while ((fd = accept4(c->fd, NULL, NULL,
-			     SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		if (answer(fd, dp)) {
-			close(fd);
+	/* One per free slot: the loop comes back for the rest after the
+	 * data path had its turn. */
+	for (i = 0; i < CONTROL_CLIENTS; i++) {
+		cl = &c->client[i];
+		if (cl->fd >= 0)
 			continue;
-		}
-		for (i = 0; i < CONTROL_CLIENTS && c->client[i].fd >= 0; i++)
-			;
-		if (i == CONTROL_CLIENTS) {
-			close(fd);	/* too many waiting: try again */
-			continue;
-		}
-		c->client[i].fd = fd;
-		c->client[i].since_ms = mono_ms();
+		fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			break;
+		cl->fd = fd;
+		cl->since_ms = mono_ms();
+		if (serve(cl, dp, cl->since_ms))
+			drop_client(cl);
 	}
-	control_tick(c, dp);
 }
 
 /* The whole answer of the daemon on fd, into *buf (malloc'd, NUL-ended). */

@@ -10,9 +10,11 @@
  * and on SIGTERM stops the child (daemon_priv.c); then this file undoes the
  * setup.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/if_tun.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -167,6 +169,7 @@ static int write_pidfile(struct daemon *d)
 {
 	const char *cs = d->cfg->control_socket;
 	size_t n = strlen(cs);
+	struct stat st;
 	FILE *f;
 	int fd;
 
@@ -174,8 +177,15 @@ static int write_pidfile(struct daemon *d)
 		n -= 5;
 	snprintf(d->pidfile, sizeof(d->pidfile), "%.*s.pid", (int)n, cs);
 	/* Not through a symbolic link someone put there. */
-	fd = open(d->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	fd = open(d->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 		  O_CLOEXEC, 0644);
+	/* ... nor into a FIFO or a device planted there. */
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			ftruncate(fd, 0) < 0)) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
 		if (fd >= 0)
@@ -208,6 +218,16 @@ static int control_allow_group(const struct config *c)
 		return -1;
 	}
 	return 0;
+}
+
+static void raise_held(const sigset_t *held)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigismember(held, sigs[i]) == 1)
+			raise(sigs[i]);	/* blocked: waits for the loop */
 }
 
 /* Everything up to the fork, in the order teardown undoes it. */
@@ -249,6 +269,10 @@ static int setup(struct daemon *d)
 		refused(c, c->interface_line, "interface", c->interface);
 		return -1;
 	}
+	/* A persistent TAP device is left as it was found (restore_tap),
+	 * also when setup fails from here on. */
+	snprintf(d->tap_name, sizeof(d->tap_name), "%s", c->interface);
+	d->tap_found = !created && tap_link_get(d->tap_name, &d->tap_was) == 0;
 	/* With USO the bridge hands over UDP super-frames too (from senders
 	 * using UDP GSO, or a LAN port doing UDP GRO), and received
 	 * datagrams are written back as such. */
@@ -264,12 +288,6 @@ static int setup(struct daemon *d)
 		refused_bridge(c, part);
 		return -1;
 	}
-	if (!created) {
-		/* A persistent TAP device is left as it was found. */
-		d->tap_found = 1;
-		d->tap_mtu0 = bridge_get_mtu(d->bridge, c->interface);
-		d->tap_qlen0 = bridge_get_txqlen(d->bridge, c->interface);
-	}
 	if (match_lan_mtu(d) < 0)
 		return -1;
 	/* Room for bursts while the daemon is busy sealing (default 500). */
@@ -277,18 +295,14 @@ static int setup(struct daemon *d)
 	return 0;
 }
 
-/* Undo on a TAP device that existed before what setup changed on it. */
+/* Undo on a TAP device that existed before what setup changed on it
+ * (under the name of the start: a reload does not change it). */
 static void restore_tap(struct daemon *d)
 {
-	const char *name = d->cfg->interface;
-
-	if (!d->tap_found || d->tap_fd < 0 || !d->bridge)
+	if (!d->tap_found || d->tap_fd < 0)
 		return;
-	tap_offload(d->tap_fd, name, 0);
-	if (d->tap_mtu0)
-		bridge_set_mtu(d->bridge, name, d->tap_mtu0);
-	if (d->tap_qlen0)
-		bridge_set_txqlen(d->bridge, name, d->tap_qlen0);
+	tap_offload(d->tap_fd, d->tap_name, 0);
+	tap_link_set(d->tap_name, &d->tap_was);
 }
 
 static void teardown(struct daemon *d)
@@ -306,10 +320,7 @@ static void teardown(struct daemon *d)
 	if (d->specs)
 		daemon_specs_free(d->specs);
 	handshake_identity_fini(&d->id);
-	if (d->cfg_next) {
-		config_fini(d->cfg_next);
-		free(d->cfg_next);
-	}
+	daemon_priv_forget_reloads(d);
 	if (d->pidfile[0])
 		unlink(d->pidfile);
 }
@@ -338,12 +349,18 @@ int daemon_run(struct config **cfg, enum daemon_mode mode)
 	if (setup(&d) < 0)
 		goto out;
 	if (mode == DAEMON_BACKGROUND) {
+		sigset_t held;
+
+		/* Signals held during setup would stay with the process that
+		 * exits in daemon(): raise them again in the daemon. */
+		sigpending(&held);
 		/* The working directory stays: a relative path (-c, keys)
 		 * must mean at a reload what it meant at the start. */
 		if (daemon(1, 0) < 0) {
 			log_warn("cannot go into the background");
 			goto out;
 		}
+		raise_held(&held);
 		log_init(LOG_TO_SYSLOG, log_verbosity(), "tapbridge");
 		write_pidfile(&d);
 		bridge_claim(d.bridge);	/* our pid changed */

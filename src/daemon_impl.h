@@ -17,6 +17,7 @@
 #include "tapbridge/keys.h"
 #include "tapbridge/loop.h"
 #include "tapbridge/priv.h"
+#include "tapbridge/tap.h"
 #include "tapbridge/udp.h"
 
 #define TICK_MS		100
@@ -24,6 +25,7 @@
 #define POOL_MTU	65536	/* TCP super-frames, UDP GRO batches */
 #define SANDBOX_ROOT	RUNSTATEDIR "/tapbridge/empty"
 #define CHILD_STOP_MS	5000
+#define PENDING_RELOADS	4	/* reloads awaiting their answer */
 
 struct daemon {
 	struct config *cfg;		/* current; replaced on reload */
@@ -43,10 +45,15 @@ struct daemon {
 	int child_status;
 	int stopping;
 	int net_failed;		/* network process: the TAP failed */
-	struct config *cfg_next;	/* sent on SIGHUP, not yet confirmed */
-	unsigned reloads_pending;	/* sent, not yet answered */
+	struct pending_reload {		/* sent on SIGHUP, not yet answered */
+		uint32_t seq;
+		struct config *cfg;
+	} pending[PENDING_RELOADS];
+	size_t npending;
+	uint32_t reload_seq;
+	char tap_name[IFNAMSIZ];	/* as at the start */
 	int tap_found;			/* a persistent TAP, there before */
-	unsigned tap_mtu0, tap_qlen0;	/* ... and its settings then */
+	struct tap_link tap_was;	/* ... and its settings then */
 	/* network process only */
 	struct pkt_pool *pool;
 	struct datapath *dp;
@@ -78,5 +85,7 @@ int daemon_priv_main(struct daemon *d);
 /* daemon_priv.c: stop the network process, at most CHILD_STOP_MS, then
  * kill it. */
 void daemon_priv_reap(struct daemon *d);
+/* daemon_priv_forget_reloads(d): free the reloads still unanswered. */
+void daemon_priv_forget_reloads(struct daemon *d);
 
 #endif /* TAPBRIDGE_DAEMON_IMPL_H */

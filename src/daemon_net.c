@@ -3,6 +3,7 @@
  * itself, then run the event loop; logs and reloads travel over the
  * socketpair to the parent.  See daemon_impl.h.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -79,6 +80,15 @@ static void net_on_signal(void *cookie, int signo)
 		loop_stop(d->loop);
 }
 
+/* Tell the parent how the reload it numbered seq went. */
+static void net_reload_done(struct daemon *d, uint32_t seq, bool ok)
+{
+	uint8_t body[1 + sizeof(seq)] = { ok };
+
+	memcpy(body + 1, &seq, sizeof(seq));
+	priv_send(d->ipc, PRIV_RELOAD_DONE, body, sizeof(body));
+}
+
 /* Apply a complete reload from the parent. */
 static void net_apply(struct daemon *d)
 {
@@ -89,7 +99,7 @@ static void net_apply(struct daemon *d)
 		.wan_mtu = d->rhdr.wan_mtu,
 		.max_frame = MAX_FRAME,
 	};
-	uint8_t ok = 0;
+	bool ok;
 
 	if (priv) {
 		memcpy(priv->key, d->rhdr.private_key, WIRE_KEY_LEN);
@@ -102,7 +112,7 @@ static void net_apply(struct daemon *d)
 	}
 	ok = datapath_reload(d->dp, d->rspecs, d->rgot, &o,
 			     d->rhdr.clamp_mss) == 0;
-	priv_send(d->ipc, PRIV_RELOAD_DONE, &ok, 1);
+	net_reload_done(d, d->rhdr.seq, ok);
 }
 
 static void net_on_ipc(void *cookie)
@@ -118,6 +128,8 @@ static void net_on_ipc(void *cookie)
 	int rc;
 
 	rc = priv_recv(d->ipc, &type, &body, sizeof(body), &len);
+	if (rc < 0 && errno == EAGAIN)
+		return;
 	if (rc <= 0) {
 		/* The parent is gone or told us to stop by closing. */
 		loop_stop(d->loop);
@@ -138,8 +150,11 @@ static void net_on_ipc(void *cookie)
 			d->rspecs[d->rgot++] = body.s;
 		break;
 	case PRIV_RELOAD_END:
+		/* Every reload is answered, also one that cannot apply. */
 		if (d->rspecs && d->rgot == d->rhdr.npeers)
 			net_apply(d);
+		else
+			net_reload_done(d, d->rhdr.seq, false);
 		sodium_free(d->rspecs);
 		d->rspecs = NULL;
 		sodium_memzero(&d->rhdr, sizeof(d->rhdr));
@@ -206,6 +221,21 @@ static int net_setup(struct daemon *d)
 	return 0;
 }
 
+#ifndef TAPBRIDGE_SANITIZE
+static void null_streams(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < 3; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+#endif
+
 /* The network process: never returns. */
 void daemon_net_main(struct daemon *d)
 {
@@ -218,6 +248,12 @@ void daemon_net_main(struct daemon *d)
 	/* The parent's netlink socket: links are the parent's business. */
 	bridge_forget(d->bridge);
 	d->bridge = NULL;
+#ifndef TAPBRIDGE_SANITIZE
+	/* Nor its standard streams (the journal under systemd): every line
+	 * goes through the parent.  Sanitizer builds keep stderr for their
+	 * reports. */
+	null_streams();
+#endif
 	if (net_setup(d) < 0)
 		goto out;
 	if (sandbox_enter(SANDBOX_ROOT, d->uid, d->gid) < 0)

@@ -3,6 +3,8 @@
  * lines, re-reads the configuration on SIGHUP and hands it over, and stops
  * the network process on SIGTERM.  See daemon_impl.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,24 +29,36 @@ static void free_config(struct config *c)
 }
 
 /*
- * The network process answered a reload: ok or not.  Each reload is a
- * whole configuration, so the last answer tells which one runs: the last
- * sent, or the one before it all.
+ * The network process answered reload seq: ok or not.  Reloads are
+ * answered in order, each is a whole configuration, and the one it took
+ * last is the running one; reloads sent before seq and never answered (a
+ * lost message) are forgotten.
  */
-static void priv_reload_done(struct daemon *d, bool ok)
+static void priv_reload_done(struct daemon *d, uint32_t seq, bool ok)
 {
-	if (!ok)
+	struct pending_reload *r = d->pending;
+
+	while (d->npending && r[0].seq != seq) {
+		free_config(r[0].cfg);
+		memmove(r, r + 1, --d->npending * sizeof(*r));
+	}
+	if (!d->npending)
+		return;		/* not one of ours */
+	if (ok) {
+		free_config(d->cfg);
+		d->cfg = r[0].cfg;
+	} else {
 		log_warnx("reload failed in the network process; it keeps "
 			  "its configuration");
-	if (d->reloads_pending && --d->reloads_pending)
-		return;		/* more on the way */
-	if (ok && d->cfg_next) {
-		free_config(d->cfg);
-		d->cfg = d->cfg_next;
-	} else {
-		free_config(d->cfg_next);
+		free_config(r[0].cfg);
 	}
-	d->cfg_next = NULL;
+	memmove(r, r + 1, --d->npending * sizeof(*r));
+}
+
+void daemon_priv_forget_reloads(struct daemon *d)
+{
+	while (d->npending)
+		free_config(d->pending[--d->npending].cfg);
 }
 
 /* Send the reloaded configuration c to the network process. */
@@ -58,6 +72,7 @@ static int priv_reload_send(struct daemon *d, const struct config *c,
 
 	memset(&r, 0, sizeof(r));
 	memcpy(r.private_key, priv->key, WIRE_KEY_LEN);
+	r.seq = ++d->reload_seq;
 	r.npeers = (uint32_t)c->npeers;
 	r.rekey_s = c->rekey_interval;
 	r.wan_mtu = c->wan_mtu;
@@ -107,9 +122,13 @@ static void priv_reload(struct daemon *d)
 	}
 	priv_notify("READY=1");
 	/* The running configuration once the network process took it. */
-	free_config(d->cfg_next);
-	d->cfg_next = c;
-	d->reloads_pending++;
+	if (d->npending == PENDING_RELOADS) {
+		free_config(d->pending[0].cfg);	/* superseded anyway */
+		memmove(d->pending, d->pending + 1,
+			--d->npending * sizeof(d->pending[0]));
+	}
+	d->pending[d->npending].seq = d->reload_seq;
+	d->pending[d->npending++].cfg = c;
 	c = NULL;
 	goto out;
 refused:
@@ -148,6 +167,8 @@ static void priv_on_ipc(void *cookie)
 	int rc;
 
 	rc = priv_recv(d->ipc, &type, body, sizeof(body), &len);
+	if (rc < 0 && errno == EAGAIN)
+		return;
 	if (rc == 0) {
 		/* EOF: the process closed its end or died; SIGCHLD tells us
 		 * the rest.  Not watched any more, or the loop would spin. */
@@ -169,7 +190,10 @@ static void priv_on_ipc(void *cookie)
 			 (int)d->child);
 		priv_notify("READY=1");
 	} else {
-		priv_reload_done(d, body[0] != 0);
+		uint32_t seq;
+
+		memcpy(&seq, body + 1, sizeof(seq));
+		priv_reload_done(d, seq, body[0] != 0);
 	}
 }
 
@@ -205,7 +229,20 @@ static void priv_on_signal(void *cookie, int signo)
 	}
 }
 
-/* Wait for the network process, at most CHILD_STOP_MS, then kill it. */
+/* Pass on the log lines the network process sent; the rest is moot. */
+static void relay_logs(struct daemon *d)
+{
+	uint8_t body[1 + PRIV_LOG_MAX];
+	enum priv_type type;
+	size_t len;
+
+	while (priv_recv(d->ipc, &type, body, sizeof(body), &len) > 0)
+		if (type == PRIV_LOG)
+			priv_log_line(body, len);
+}
+
+/* Wait for the network process, at most CHILD_STOP_MS, then kill it; its
+ * last log lines are passed on meanwhile. */
 void daemon_priv_reap(struct daemon *d)
 {
 	struct timespec ts = { 0, 20 * 1000000 };
@@ -213,9 +250,11 @@ void daemon_priv_reap(struct daemon *d)
 
 	if (!d->child)
 		return;
-	shutdown(d->ipc, SHUT_RDWR);
+	shutdown(d->ipc, SHUT_WR);	/* an EOF for it: exit */
 	for (i = 0; i < CHILD_STOP_MS / 20; i++) {
+		relay_logs(d);
 		if (waitpid(d->child, &status, WNOHANG) == d->child) {
+			relay_logs(d);
 			d->child_status = status;
 			d->child = 0;
 			return;
@@ -232,6 +271,9 @@ void daemon_priv_reap(struct daemon *d)
 int daemon_priv_main(struct daemon *d)
 {
 	log_procname("priv");
+	/* Never wait on the network process: a stuck one must not keep
+	 * SIGHUP or SIGTERM from being handled. */
+	fcntl(d->ipc, F_SETFL, O_NONBLOCK);
 	/* The parent needs no secret: the network process has them. */
 	handshake_identity_fini(&d->id);
 	daemon_specs_free(d->specs);

@@ -180,8 +180,9 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 			      struct session *s, struct gso_iter *it)
 {
 	size_t seg;
+	bool spent = false;	/* the session sealed its last */
 
-	while (gso_seg_len(it)) {
+	while (!spent && gso_seg_len(it)) {
 		struct pkt *q = pkt_get(dp->pool);
 		size_t off = 0, first = 0, dlen;
 		unsigned n = 0;
@@ -205,6 +206,7 @@ static void send_segments_gso(struct datapath *dp, struct peer *peer,
 				peer->stats.tx_dropped++;
 				drop_rest(peer, it);
 				peer_want_handshake(peer, dp->now);
+				spent = true;
 				break;
 			}
 			peer->stats.tx_frames++;
@@ -281,7 +283,7 @@ static void send_super(struct datapath *dp, struct peer *peer,
 		struct pkt *q = pkt_get(dp->pool);
 
 		if (!q) {
-			peer->stats.tx_dropped++;
+			drop_rest(peer, &it);
 			return;
 		}
 		q->len = (uint32_t)gso_next(&it, q->data);

@@ -59,7 +59,7 @@ static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (dest == LOG_TO_SYSLOG && sink) {
+	if (sink) {
 		char line[1200];
 
 		snprintf(line, sizeof(line), "%s%s%s%s%s",

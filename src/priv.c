@@ -28,7 +28,7 @@ long priv_body_len(enum priv_type type)
 	case PRIV_PEER:
 		return sizeof(struct peer_spec);
 	case PRIV_RELOAD_DONE:
-		return 1;
+		return 1 + sizeof(uint32_t);
 	case PRIV_LOG:
 		return 1 + PRIV_LOG_MAX;	/* at most: see priv_recv */
 	}
@@ -64,6 +64,9 @@ int priv_recv(int fd, enum priv_type *type, void *body, size_t max,
 	} while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 0;
+	if (n < 0)
+		return -1;
+	errno = EPROTO;
 	if (n < 4 || n > (ssize_t)sizeof(buf) || buf[1] || buf[2] || buf[3])
 		goto out;
 	*type = (enum priv_type)buf[0];

@@ -6,8 +6,10 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -55,6 +57,54 @@ bool tap_offload_uso(int fd, unsigned base)
 {
 	return ioctl(fd, TUNSETOFFLOAD,
 		     (unsigned long)(base | TUN_F_USO4 | TUN_F_USO6)) == 0;
+}
+
+/* One interface ioctl on a throwaway socket. */
+static int link_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	rc = ioctl(fd, req, ifr);
+	close(fd);
+	return rc;
+}
+
+int tap_link_get(const char *name, struct tap_link *l)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (link_ioctl(name, SIOCGIFMTU, &ifr) < 0)
+		goto fail;
+	l->mtu = ifr.ifr_mtu;
+	if (link_ioctl(name, SIOCGIFTXQLEN, &ifr) < 0)
+		goto fail;
+	l->qlen = ifr.ifr_qlen;
+	return 0;
+fail:
+	log_warn("cannot read the mtu and queue length of '%s'", name);
+	return -1;
+}
+
+int tap_link_set(const char *name, const struct tap_link *l)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_mtu = l->mtu;
+	if (link_ioctl(name, SIOCSIFMTU, &ifr) < 0)
+		goto fail;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_qlen = l->qlen;
+	if (link_ioctl(name, SIOCSIFTXQLEN, &ifr) < 0)
+		goto fail;
+	return 0;
+fail:
+	log_warn("cannot restore the mtu and queue length of '%s'", name);
+	return -1;
 }
 
 int tap_offload(int fd, const char *name, unsigned flags)

@@ -57,8 +57,6 @@ int bridge_set_txqlen(struct bridge *b, const char *ifname, unsigned len);
 
 /* bridge_get_mtu(b, ifname): the MTU of an interface, or 0 (logged). */
 unsigned bridge_get_mtu(struct bridge *b, const char *ifname);
-/* bridge_get_txqlen(b, ifname): its queue length, or 0 (logged). */
-unsigned bridge_get_txqlen(struct bridge *b, const char *ifname);
 
 /*
  * bridge_teardown(b): release the LAN port and the TAP from the bridge,

@@ -28,13 +28,14 @@ struct control *control_open(const char *path);
 /* control_fd(c): descriptor to watch for readability. */
 int control_fd(const struct control *c);
 /*
- * control_serve(c, dp): accept the waiting clients and answer those whose
- * request is there; the others wait (a few at most, a second at most) for
- * control_tick.  Never blocks.
+ * control_serve(c, dp): accept waiting clients (one per free slot of a
+ * few) and answer as far as the sockets allow; the rest is control_tick's.
+ * Never blocks.
  */
 void control_serve(struct control *c, struct datapath *dp);
-/* control_tick(c, dp): answer or drop the clients still waiting; call it a
- * few times a second. */
+/* control_tick(c, dp): go on with the clients in their slots (a request to
+ * read, an answer to send) or drop those too slow; call it a few times a
+ * second. */
 void control_tick(struct control *c, struct datapath *dp);
 /* control_close(c): close and unlink the socket; NULL is a no-op. */
 void control_close(struct control *c);

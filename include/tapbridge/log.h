@@ -25,11 +25,11 @@ void log_init(enum log_dest dest, int verbosity, const char *ident);
 void log_procname(const char *name);
 
 /*
- * log_set_sink(sink): hand every line meant for syslog to sink(pri, line)
- * instead (NULL: back to syslog).  The sandboxed network process, which
- * cannot reach the syslog socket, passes its lines to the parent this way;
- * the connection to syslog it inherited is closed, so that only the parent
- * writes there, after checking every line.
+ * log_set_sink(sink): hand every line to sink(pri, line) instead of syslog
+ * or standard error (NULL: back to them).  The sandboxed network process
+ * passes its lines to the parent this way; the connection to syslog it
+ * inherited is closed, so that only the parent writes to syslog or to its
+ * standard error (the journal, under systemd), after checking every line.
  */
 void log_set_sink(void (*sink)(int pri, const char *line));
 

@@ -23,7 +23,7 @@ enum priv_type {
 	PRIV_RELOAD_BEGIN,	/* parent -> net: struct priv_reload */
 	PRIV_PEER,		/* parent -> net: struct peer_spec */
 	PRIV_RELOAD_END,	/* parent -> net: apply */
-	PRIV_RELOAD_DONE,	/* net -> parent: uint8_t ok */
+	PRIV_RELOAD_DONE,	/* net -> parent: ok(1) seq(4, host order) */
 	PRIV_LOG,		/* net -> parent: priority(1) line(1..PRIV_LOG_MAX) */
 };
 
@@ -33,6 +33,7 @@ enum priv_type {
 
 struct priv_reload {
 	uint8_t private_key[32];
+	uint32_t seq;		/* echoed in PRIV_RELOAD_DONE */
 	uint32_t npeers;
 	uint32_t rekey_s;
 	uint32_t wan_mtu;
@@ -46,7 +47,8 @@ int priv_send(int fd, enum priv_type type, const void *body, size_t len);
  * priv_recv(fd, type, body, max, len): receive one message into body (room
  * for max bytes); its body must have exactly priv_body_len(type) bytes,
  * stored in *len.  Returns 1 for a message, 0 at the end of the
- * conversation, -1 for a malformed message or an error.
+ * conversation, -1 for a malformed message (errno EPROTO) or an error
+ * (errno EAGAIN: nothing to read on a non-blocking socket).
  */
 int priv_recv(int fd, enum priv_type *type, void *body, size_t max,
 	      size_t *len);

@@ -27,6 +27,17 @@ int tap_open(const char *name, int *created);
 
 #define TAP_VNET_HDR_LEN 10
 
+/* What tapbridge changes on a TAP device, to put back on one it found. */
+struct tap_link {
+	int mtu;
+	int qlen;
+};
+
+/* tap_link_get(name, l), tap_link_set(name, l): read or set the MTU and
+ * queue length of interface name.  0, or -1 (logged). */
+int tap_link_get(const char *name, struct tap_link *l);
+int tap_link_set(const char *name, const struct tap_link *l);
+
 /*
  * tap_offload(fd, flags): ask the kernel to hand over frames with partial
  * checksums and TCP super-frames (TUN_F_* flags; 0 = none).  Returns 0, or

@@ -193,36 +193,98 @@ done
 lab_assert_released A
 lab_say "daemon $pid3 (cwd $LAB_DIR) reloaded rel.conf and gwA.key"
 
-lab_step "a symbolic link where the pidfile goes is not followed"
+# by_hand NAME [WRAP...]: gwA's daemon in the background from NAME.conf
+# (gwA.conf with control socket NAME.sock, so pidfile NAME.pid), started
+# by hand (through WRAP if given); sets hand_pid to the daemon's PID, or
+# leaves it empty if none runs.
+by_hand()
+{
+	local name=$1 p pp line
+	shift
+	sed "s|^control-socket .*|control-socket $LAB_DIR/$name.sock|" \
+		"$LAB_DIR/gwA.conf" >"$LAB_DIR/$name.conf"
+	lab_in gwA "$@" "$TAPBRIDGE" -c "$LAB_DIR/$name.conf" \
+		>"$LAB_DIR/$name.out" 2>&1 ||
+		lab_fail "background start from $name.conf failed: $(cat "$LAB_DIR/$name.out")"
+	line="$TAPBRIDGE -c $LAB_DIR/$name.conf "
+	hand_pid=
+	for p in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$line" ] || continue
+		# The daemon, not its network process.
+		pp=$(awk '{ print $4 }' "$p/stat" 2>/dev/null)
+		[ "$(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null)" = "$line" ] &&
+			continue
+		hand_pid=${p#/proc/}
+	done
+	[ -z "$hand_pid" ] || LAB_ALL_PIDS+=("$hand_pid")
+}
+
+# stop_by_hand PID: SIGTERM, gone within 10 s, gwA released.
+stop_by_hand()
+{
+	kill -TERM "$1"
+	for ((i = 0; i < 100; i++)); do
+		lab_pid_alive "$1" || break
+		sleep 0.1
+	done
+	! lab_pid_alive "$1" || lab_fail "daemon $1 still running after SIGTERM"
+	lab_assert_released A
+}
+
+lab_step "a symbolic link or a FIFO where the pidfile goes is not written"
 echo "not a pid" >"$LAB_DIR/victim"
 ln -s "$LAB_DIR/victim" "$LAB_DIR/sym.pid"
-sed "s|^control-socket .*|control-socket $LAB_DIR/sym.sock|" \
-	"$LAB_DIR/gwA.conf" >"$LAB_DIR/sym.conf"
-lab_in gwA "$TAPBRIDGE" -c "$LAB_DIR/sym.conf" ||
-	lab_fail "background start with a planted pidfile link failed"
-pid4=
-for p in /proc/[0-9]*; do
-	[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = \
-		"$TAPBRIDGE -c $LAB_DIR/sym.conf " ] || continue
-	# The daemon, not its network process: its parent is not one of them.
-	pp=$(awk '{ print $4 }' "$p/stat")
-	[ "$(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null)" = \
-		"$TAPBRIDGE -c $LAB_DIR/sym.conf " ] && continue
-	pid4=${p#/proc/}
-done
-[ -n "$pid4" ] || lab_fail "cannot find the daemon started with sym.conf"
-LAB_ALL_PIDS+=("$pid4")
+by_hand sym
+[ -n "$hand_pid" ] || lab_fail "cannot find the daemon started with sym.conf"
 [ "$(cat "$LAB_DIR/victim")" = "not a pid" ] ||
 	lab_fail "the daemon wrote through the pidfile link: $(cat "$LAB_DIR/victim")"
-kill -TERM "$pid4"
-for ((i = 0; i < 100; i++)); do
-	lab_pid_alive "$pid4" || break
-	sleep 0.1
-done
-! lab_pid_alive "$pid4" || lab_fail "daemon $pid4 still running after SIGTERM"
-lab_assert_released A
+stop_by_hand "$hand_pid"
 [ -L "$LAB_DIR/sym.pid" ] || lab_fail "the daemon removed the planted link"
-lab_say "daemon $pid4 left $LAB_DIR/victim alone"
+mkfifo "$LAB_DIR/fifo.pid"
+by_hand fifo
+[ -n "$hand_pid" ] || lab_fail "cannot find the daemon started with fifo.conf"
+# Blocked in open() of the FIFO it would not answer: it must.
+timeout 5 "$TAPBRIDGE" status -c "$LAB_DIR/fifo.conf" >/dev/null ||
+	lab_fail "the daemon with a FIFO for a pidfile does not answer"
+stop_by_hand "$hand_pid"
+lab_say "a planted link and a FIFO left alone"
+
+if command -v strace >/dev/null; then
+	lab_step "SIGTERM during a background start: the daemon stops once up"
+	# The first bind (the tunnel socket) is held 3 s, before the bridge.
+	lab_bg gwA "$LAB_DIR/held.out" strace -f -qq -o /dev/null \
+		-e trace=bind -e inject=bind:delay_enter=3000000:when=1 \
+		"$TAPBRIDGE" -c "$LAB_DIR/gwA.conf"
+	spid=$LAB_LAST_PID
+	dpid=
+	for ((i = 0; i < 20; i++)); do
+		for p in $(cat /proc/"$spid"/task/*/children 2>/dev/null); do
+			[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$TAPBRIDGE")" ] &&
+				dpid=$p
+		done
+		[ -n "$dpid" ] && break
+		sleep 0.1
+	done
+	[ -n "$dpid" ] || lab_fail "no tapbridge under strace $spid"
+	! lab_in gwA ip link show br0 >/dev/null 2>&1 ||
+		lab_fail "missed the setup window: br0 exists before SIGTERM"
+	kill -TERM "$dpid"
+	lab_wait_exit "$spid" 200 >/dev/null
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$PIDFILE_A" ] || lab_in gwA ip link show br0 >/dev/null 2>&1 ||
+			break
+		sleep 0.1
+	done
+	pid5=$(daemon_pid)
+	[ -z "$pid5" ] || ! lab_pid_alive "$pid5" ||
+		{ LAB_ALL_PIDS+=("$pid5"); lab_fail "the daemon runs on after a SIGTERM during its setup"; }
+	lab_assert_released A
+	lab_say "stopped in order once in the background"
+else
+	echo "************************************************"
+	echo "SKIP step: strace is not installed (scripts/deps.sh installs it)"
+	echo "************************************************"
+fi
 
 lab_stop B
 lab_assert_released B

@@ -2,7 +2,7 @@
 # 19-privsep: after setup, the process that reads packets from the network
 # runs as the configured unprivileged user, in a chroot, with no capability
 # (effective, permitted or bounding), no-new-privs and a seccomp filter,
-# and holds no netlink socket;
+# and holds no netlink socket and no standard stream but /dev/null;
 # the privileged parent keeps only CAP_NET_ADMIN and CAP_KILL.  Traffic,
 # status and a rekey still work inside the sandbox; after SIGTERM nothing is
 # left.
@@ -36,6 +36,11 @@ for gw in A B; do
 	[ "$root" = /run/tapbridge/empty ] || lab_fail "network process root is '$root'"
 	[ -z "$(ls -A /run/tapbridge/empty)" ] || lab_fail "sandbox directory is not empty"
 	lab_say "net: uid $uid, no capabilities, NoNewPrivs 1, Seccomp 2, root $root"
+	# Standard streams on /dev/null: log lines go through the parent.
+	for fd in 0 1 2; do
+		[ "$(readlink "/proc/$child/fd/$fd")" = /dev/null ] ||
+			lab_fail "network process fd $fd is $(readlink "/proc/$child/fd/$fd")"
+	done
 	# No netlink socket (the parent's, for the bridge) in the sandbox.
 	nl=$(awk 'NR > 1 { print $NF }' "/proc/$child/net/netlink")
 	for fd in /proc/"$child"/fd/*; do

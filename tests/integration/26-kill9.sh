@@ -122,6 +122,7 @@ rc=$?
 [ "$rc" -ne 124 ] ||
 	lab_fail "the daemon did not exit within 15 s of SIGTERM with its network process stopped"
 lab_say "the daemon exited with status $rc"
+[ "$rc" -eq 1 ] || lab_fail "exit status $rc, want 1 (tapbridge(8): the network process was killed)"
 forget_A
 grep -q "did not stop; killing it" <(tail -n +$((mark + 1)) "$LAB_DIR/gwA.log") ||
 	lab_fail "gwA's log does not say it killed its network process"
@@ -146,9 +147,9 @@ if ! command -v strace >/dev/null; then
 	echo "************************************************"
 else
 	# socketpair comes after the bridge, TAP and control socket and
-	# before the event loop: hold it there for 3 s.
+	# before the fork and the event loop: hold it there for 10 s.
 	lab_bg gwA "$LAB_DIR/strace.out" strace -f -qq -o /dev/null \
-		-e trace=socketpair -e inject=socketpair:delay_enter=3000000 \
+		-e trace=socketpair -e inject=socketpair:delay_enter=10000000 \
 		"$TAPBRIDGE" -f -v -c "$LAB_DIR/gwA.conf"
 	spid=$LAB_LAST_PID
 	for ((i = 0; i < 50; i++)); do
@@ -163,6 +164,8 @@ else
 			{ dpid=$p; break; }
 	done
 	[ -n "$dpid" ] || lab_fail "no tapbridge under strace $spid"
+	[ -z "$(cat /proc/"$dpid"/task/*/children 2>/dev/null)" ] ||
+		lab_fail "missed the setup window: the daemon has forked already"
 	kill -TERM "$dpid"
 	lab_wait_exit "$spid" 150
 	rc=$?

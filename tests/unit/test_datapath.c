@@ -426,3 +426,80 @@ Test(datapath, a_silent_control_client_waits_without_blocking)
 	control_close(c);
 	rmdir(dir);
 }
+
+/*
+ * An answer longer than a socket takes at once (some 200 KB here) is sent
+ * whole, over several ticks, to a client that reads it as it comes: a
+ * Prometheus report of a data path with many peers.
+ */
+Test(datapath, a_long_answer_goes_out_whole_over_several_ticks)
+{
+	struct peer_opts o = { .rekey_s = 120, .wan_mtu = 1500,
+			       .max_frame = 1514 };
+	char dir[] = "/tmp/test_datapath.XXXXXX", *buf;
+	size_t npeers = 400, i, got = 0, room = 4 << 20;
+	struct datapath_setup st;
+	struct sockaddr_un sun;
+	struct datapath *dp;
+	struct peer *peers;
+	struct control *c;
+	ssize_t n;
+	int fd, ticks = 0;
+
+	peers = calloc(npeers, sizeof(*peers));
+	buf = malloc(room);
+	cr_assert(peers && buf);
+	for (i = 0; i < npeers; i++) {
+		struct peer_spec spec;
+
+		memset(&spec, 0, sizeof(spec));
+		snprintf(spec.name, sizeof(spec.name), "peer%03zu", i);
+		memcpy(spec.public_key, B.id.pub, sizeof(spec.public_key));
+		cr_assert_eq(peer_init(&peers[i], &A.id, &spec, &o, 0), 0);
+	}
+	memset(&st, 0, sizeof(st));
+	st.tap_fd = A.tap[0];
+	st.udp = &A.udp;
+	st.pool = A.pool;
+	st.id = &A.id;
+	st.peers = peers;
+	st.npeers = npeers;
+	st.interface = "tap9";
+	st.bridge = "br9";
+	dp = datapath_new(&st);
+	cr_assert_not_null(dp);
+
+	cr_assert_not_null(mkdtemp(dir));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/c.sock", dir);
+	c = control_open(sun.sun_path);
+	cr_assert_not_null(c);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(send(fd, "status prometheus\n", 18, 0), 18);
+	control_serve(c, dp);
+	for (;;) {
+		n = recv(fd, buf + got, room - 1 - got, MSG_DONTWAIT);
+		if (n == 0)
+			break;		/* the daemon's end: all sent */
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		cr_assert_eq(errno, EAGAIN);
+		cr_assert_lt(ticks++, 1000, "not done after 1000 ticks");
+		control_tick(c, dp);
+	}
+	buf[got] = '\0';
+	cr_assert_gt(got, 300000, "only %zu bytes: not a long answer", got);
+	cr_assert_gt(ticks, 0, "sent at once: the test shows nothing");
+	cr_assert_not_null(strstr(buf, "peer=\"peer399\""),
+			   "the last peer is missing from %zu bytes", got);
+	cr_assert_eq(buf[got - 1], '\n');
+	close(fd);
+	control_close(c);
+	rmdir(dir);
+	datapath_free(dp);
+	free(buf);
+}
