@@ -38,12 +38,12 @@ static void priv_reload_done(struct daemon *d, uint32_t seq, bool ok)
 {
 	struct pending_reload *r = d->pending;
 
-	while (d->npending && r[0].seq != seq) {
+	while (d->npending && (int32_t)(r[0].seq - seq) < 0) {
 		free_config(r[0].cfg);
 		memmove(r, r + 1, --d->npending * sizeof(*r));
 	}
-	if (!d->npending)
-		return;		/* not one of ours */
+	if (!d->npending || r[0].seq != seq)
+		return;		/* not one we are waiting for */
 	if (ok) {
 		free_config(d->cfg);
 		d->cfg = r[0].cfg;
