@@ -386,6 +386,31 @@ Test(datapath, refused_gso_sends_count_every_datagram)
 	cr_assert_eq(A.udp.gso, 1);
 }
 
+/* A control socket in a new directory dir (a mkdtemp template) and a
+ * client connected to it, in *fd. */
+static struct control *control_pair(char *dir, int *fd)
+{
+	struct sockaddr_un sun;
+	struct control *c;
+
+	cr_assert_not_null(mkdtemp(dir));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/c.sock", dir);
+	c = control_open(sun.sun_path);
+	cr_assert_not_null(c);
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(connect(*fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return c;
+}
+
+static void control_unpair(struct control *c, int fd, const char *dir)
+{
+	close(fd);
+	control_close(c);
+	rmdir(dir);
+}
+
 /*
  * A control client that connects and says nothing does not hold up the
  * network process: control_serve returns at once and keeps it waiting;
@@ -394,20 +419,12 @@ Test(datapath, refused_gso_sends_count_every_datagram)
 Test(datapath, a_silent_control_client_waits_without_blocking)
 {
 	char dir[] = "/tmp/test_datapath.XXXXXX", answer[8192];
-	struct sockaddr_un sun;
 	struct control *c;
 	size_t got = 0;
 	ssize_t n;
 	int fd, i;
 
-	cr_assert_not_null(mkdtemp(dir));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/c.sock", dir);
-	c = control_open(sun.sun_path);
-	cr_assert_not_null(c);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	c = control_pair(dir, &fd);
 	control_serve(c, A.dp);		/* nothing to read yet */
 	cr_assert_eq(send(fd, "status json\n", 12, 0), 12);
 	for (i = 0; i < 100 && !got; i++) {
@@ -422,9 +439,7 @@ Test(datapath, a_silent_control_client_waits_without_blocking)
 	answer[got] = '\0';
 	cr_assert(strstr(answer, "\"interface\":\"tap0\"") != NULL, "%s",
 		  answer);
-	close(fd);
-	control_close(c);
-	rmdir(dir);
+	control_unpair(c, fd, dir);
 }
 
 /*
@@ -439,7 +454,6 @@ Test(datapath, a_long_answer_goes_out_whole_over_several_ticks)
 	char dir[] = "/tmp/test_datapath.XXXXXX", *buf;
 	size_t npeers = 400, i, got = 0, room = 4 << 20;
 	struct datapath_setup st;
-	struct sockaddr_un sun;
 	struct datapath *dp;
 	struct peer *peers;
 	struct control *c;
@@ -469,14 +483,7 @@ Test(datapath, a_long_answer_goes_out_whole_over_several_ticks)
 	dp = datapath_new(&st);
 	cr_assert_not_null(dp);
 
-	cr_assert_not_null(mkdtemp(dir));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/c.sock", dir);
-	c = control_open(sun.sun_path);
-	cr_assert_not_null(c);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	c = control_pair(dir, &fd);
 	cr_assert_eq(send(fd, "status prometheus\n", 18, 0), 18);
 	control_serve(c, dp);
 	for (;;) {
@@ -497,9 +504,7 @@ Test(datapath, a_long_answer_goes_out_whole_over_several_ticks)
 	cr_assert_not_null(strstr(buf, "peer=\"peer399\""),
 			   "the last peer is missing from %zu bytes", got);
 	cr_assert_eq(buf[got - 1], '\n');
-	close(fd);
-	control_close(c);
-	rmdir(dir);
+	control_unpair(c, fd, dir);
 	datapath_free(dp);
 	free(buf);
 }
