@@ -127,8 +127,6 @@ static void master_name(struct nl_sock *sk, int ifindex, char *buf)
 		rtnl_link_put(m);
 }
 
-static int set_alias(struct bridge *b);
-
 /* Is pid a running tapbridge (other than this one)? */
 static bool tapbridge_runs(int pid)
 {
@@ -195,30 +193,12 @@ static int find_bridge(struct bridge *b)
 		b->ours = true;
 		log_info("taking over bridge '%s' left by a previous tapbridge",
 			 b->name);
-		err = set_alias(b);
-		if (err < 0)
-			log_warnx("cannot mark bridge '%s' as ours: %s",
-				  b->name, nl_geterror(err));
+		bridge_claim(b);
 	} else {
 		b->restore_down = !(rtnl_link_get_flags(l) & IFF_UP);
 		log_info("using existing bridge '%s'", b->name);
 	}
 	rtnl_link_put(l);
-	return 0;
-}
-
-int bridge_claim(struct bridge *b)
-{
-	int err;
-
-	if (!b->ours)
-		return 0;
-	err = set_alias(b);
-	if (err < 0) {
-		log_warnx("cannot mark bridge '%s' as ours: %s", b->name,
-			  nl_geterror(err));
-		return -1;
-	}
 	return 0;
 }
 
@@ -298,12 +278,28 @@ static int set_alias(struct bridge *b)
 	chg = rtnl_link_alloc();
 	if (!chg)
 		return -NLE_NOMEM;
-	snprintf(alias, sizeof(alias), "%s pid %d", BRIDGE_ALIAS, (int)getpid());
+	snprintf(alias, sizeof(alias), "%s pid %d", BRIDGE_ALIAS,
+		 (int)getpid());
 	rtnl_link_set_ifindex(chg, b->ifindex);
 	rtnl_link_set_ifalias(chg, alias);
 	err = rtnl_link_change(b->sk, chg, chg, 0);
 	rtnl_link_put(chg);
 	return err;
+}
+
+int bridge_claim(struct bridge *b)
+{
+	int err;
+
+	if (!b->ours)
+		return 0;
+	err = set_alias(b);
+	if (err < 0) {
+		log_warnx("cannot mark bridge '%s' as ours: %s", b->name,
+			  nl_geterror(err));
+		return -1;
+	}
+	return 0;
 }
 
 static int create_bridge(struct bridge *b)
@@ -553,6 +549,23 @@ fail_free:
 	return NULL;
 }
 
+unsigned bridge_get_mtu(struct bridge *b, const char *ifname)
+{
+	struct rtnl_link *l;
+	unsigned mtu;
+	int err;
+
+	err = link_find(b->sk, 0, ifname, &l);
+	if (err < 0 || !l) {
+		log_warnx("cannot read mtu of '%s': %s", ifname,
+			  err < 0 ? nl_geterror(err) : "no such interface");
+		return 0;
+	}
+	mtu = rtnl_link_get_mtu(l);
+	rtnl_link_put(l);
+	return mtu;
+}
+
 /* One unsigned link attribute, read with get and written with set. */
 struct link_attr {
 	const char *name;	/* in messages: "cannot set NAME of ..." */
@@ -566,30 +579,6 @@ static const struct link_attr attr_mtu = {
 static const struct link_attr attr_txqlen = {
 	"the queue length", rtnl_link_get_txqlen, rtnl_link_set_txqlen,
 };
-
-/* Attribute a of ifname, or 0 (logged). */
-static unsigned link_get(struct bridge *b, const char *ifname,
-			 const struct link_attr *a)
-{
-	struct rtnl_link *l;
-	unsigned v;
-	int err;
-
-	err = link_find(b->sk, 0, ifname, &l);
-	if (err < 0 || !l) {
-		log_warnx("cannot read %s of '%s': %s", a->name, ifname,
-			  err < 0 ? nl_geterror(err) : "no such interface");
-		return 0;
-	}
-	v = a->get(l);
-	rtnl_link_put(l);
-	return v;
-}
-
-unsigned bridge_get_mtu(struct bridge *b, const char *ifname)
-{
-	return link_get(b, ifname, &attr_mtu);
-}
 
 /* Set attribute a of ifname to v: 1 if changed, 0 if it was v, -1
  * (logged) on failure. */
