@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tapbridge/control.h"
@@ -41,12 +40,13 @@ struct control {
 	} client[CONTROL_CLIENTS];
 };
 
-static uint64_t mono_ms(void)
+/* The data path's clock (CLOCK_MONOTONIC, ms). */
+static uint64_t now_of(struct datapath *dp)
 {
-	struct timespec ts;
+	struct datapath_info info;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	datapath_info(dp, &info);
+	return info.now_ms;
 }
 
 static int fill_sun(struct sockaddr_un *sun, const char *path)
@@ -240,7 +240,7 @@ static int serve(struct control_client *cl, struct datapath *dp,
 
 void control_tick(struct control *c, struct datapath *dp)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = now_of(dp);
 	int i;
 
 	for (i = 0; i < CONTROL_CLIENTS; i++)
@@ -263,7 +263,7 @@ void control_serve(struct control *c, struct datapath *dp)
 		if (fd < 0)
 			break;
 		cl->fd = fd;
-		cl->since_ms = mono_ms();
+		cl->since_ms = now_of(dp);
 		if (serve(cl, dp, cl->since_ms))
 			drop_client(cl);
 	}
