@@ -303,28 +303,30 @@ lab_keys()
 	chmod 600 "$LAB_DIR"/*.key "$LAB_DIR"/*.pub "$LAB_DIR/psk"
 }
 
-# lab_conf [-r REKEY] [-6] [-p] [-k KEEPALIVE] [-w GW]: write gwA.conf and
-# gwB.conf.  -r rekey-interval, -6 IPv6 WAN (listen and endpoints), -p use
-# the preshared key, -k keepalive, -w GW: GW names a wrong (stranger's)
-# public key for its peer.
+# lab_conf [-r REKEY] [-6] [-p] [-k KEEPALIVE] [-w GW] [-g GROUP]: write
+# gwA.conf and gwB.conf.  -r rekey-interval, -6 IPv6 WAN (listen and
+# endpoints), -p use the preshared key, -k keepalive, -w GW: GW names a
+# wrong (stranger's) public key for its peer, -g: gateway A's
+# control-group.
 lab_conf()
 {
-	local rekey=120 psk=0 ka='' wrong='' opt OPTIND=1
+	local rekey=120 psk=0 ka='' wrong='' group='' opt OPTIND=1
 	LAB_FAMILY=v4
-	while getopts "r:6pk:w:" opt; do
+	while getopts "r:6pk:w:g:" opt; do
 		case $opt in
 		r) rekey=$OPTARG ;;
 		6) LAB_FAMILY=v6 ;;
 		p) psk=1 ;;
 		k) ka=$OPTARG ;;
 		w) wrong=$OPTARG ;;
+		g) group=$OPTARG ;;
 		*) lab_fail "lab_conf: bad option" ;;
 		esac
 	done
 	lab_init
 	[ "$LAB_TUNNEL" = tapbridge ] || return 0
-	lab_conf_one gwA gwB b "$rekey" "$psk" "$ka" "$wrong"
-	lab_conf_one gwB gwA a "$rekey" "$psk" "$ka" "$wrong"
+	lab_conf_one gwA gwB b "$rekey" "$psk" "$ka" "$wrong" "$group"
+	lab_conf_one gwB gwA a "$rekey" "$psk" "$ka" "$wrong" ""
 }
 
 lab_endpoint()
@@ -341,7 +343,8 @@ lab_endpoint()
 
 lab_conf_one()
 {
-	local me=$1 other=$2 pname=$3 rekey=$4 psk=$5 ka=$6 wrong=$7 pub
+	local me=$1 other=$2 pname=$3 rekey=$4 psk=$5 ka=$6 wrong=$7
+	local group=$8 pub
 	pub=$(cat "$LAB_DIR/$other.pub")
 	[ "$wrong" = "$me" ] && pub=$(cat "$LAB_DIR/stranger.pub")
 	{
@@ -352,6 +355,7 @@ lab_conf_one()
 		echo "listen $(lab_endpoint "$me")"
 		echo "private-key $LAB_DIR/$me.key"
 		echo "control-socket $LAB_DIR/$me.sock"
+		[ -n "$group" ] && echo "control-group $group"
 		echo "rekey-interval $rekey"
 		echo "user nobody"
 		echo ""

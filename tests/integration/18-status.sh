@@ -167,14 +167,8 @@ print(json.dumps(j, sort_keys=True))' "$1"
 
 rx2='' tx2=''
 getent group nogroup >/dev/null || lab_fail "no group 'nogroup' on this host"
-lab_up
-lab_keys
-lab_conf
 # Gateway A hands its control socket to group nogroup (see the last steps).
-sed -i '/^control-socket /a control-group nogroup' "$LAB_DIR/gwA.conf"
-lab_start A
-lab_start B
-lab_wait_link
+lab_default_up -g nogroup
 
 lab_step "status --json parses, and its counters move under a ping stream"
 lab_bg hA "$LAB_DIR/ping.out" ping -n -q -i 0.05 -c 100 -w 20 "$LAB_LAN4_B"

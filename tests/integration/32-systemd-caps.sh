@@ -26,13 +26,7 @@ done
 LAB_WRAP="setpriv --no-new-privs --bounding-set $bset"
 lab_step "the unit's bounding set: $caps ($LAB_WRAP)"
 
-lab_up
-lab_keys
-lab_conf
-sed -i '/^control-socket /a control-group nogroup' "$LAB_DIR/gwA.conf"
-lab_start A
-lab_start B
-lab_wait_link
+lab_default_up -g nogroup
 
 for gw in A B; do
 	parent=$(lab_pid $gw)
