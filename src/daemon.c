@@ -51,6 +51,24 @@ struct keys_secret *daemon_load_private(const struct config *c)
 	return keys_load(c->private_key, w);
 }
 
+int daemon_peer_keys_usable(const struct config *c,
+			    const struct keys_secret *priv)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->npeers; i++) {
+		if (handshake_pub_usable(priv, c->peers[i].public_key))
+			continue;
+		log_warnx("%s:%d: peer '%s': public key is not usable: it "
+			  "gives no shared secret with this gateway's key",
+			  c->file, c->peers[i].public_key_line,
+			  c->peers[i].name);
+		rc = -1;
+	}
+	return rc;
+}
+
 int daemon_specs_make(const struct config *c, const struct udp *u,
 		      struct peer_spec **out)
 {
@@ -254,7 +272,8 @@ static int setup(struct daemon *d)
 		refused_listen(c);
 		return -1;
 	}
-	if (daemon_specs_make(c, &d->udp, &d->specs) < 0)
+	if (daemon_peer_keys_usable(c, d->id.priv) < 0 ||
+	    daemon_specs_make(c, &d->udp, &d->specs) < 0)
 		return -1;
 	d->control = control_open(c->control_socket);
 	if (!d->control) {
@@ -407,12 +426,13 @@ int daemon_check(const struct config *c)
 	if (sodium_init() < 0)
 		return -1;
 	priv = daemon_load_private(c);
-	if (!priv)
+	if (!priv || handshake_identity_init(&id, priv) < 0) {
 		rc = -1;
-	else if (handshake_identity_init(&id, priv) < 0)
-		rc = -1;
-	else
+	} else {
+		if (daemon_peer_keys_usable(c, id.priv) < 0)
+			rc = -1;
 		handshake_identity_fini(&id);
+	}
 	/* Names are resolved as the daemon would, for the family it binds. */
 	if (udp_plan(&u, c->listen.host, c->listen.port) < 0 ||
 	    daemon_specs_make(c, &u, &specs) < 0)

@@ -67,6 +67,15 @@ struct daemon {
 struct keys_secret *daemon_load_private(const struct config *c);
 
 /*
+ * daemon_peer_keys_usable(c, priv): 0 when every peer's public key gives a
+ * shared secret with priv, else -1 with a FILE:LINE message for each that
+ * does not (a low-order point): found before the daemon detaches or sends
+ * a reload, rather than by the network process.
+ */
+int daemon_peer_keys_usable(const struct config *c,
+			    const struct keys_secret *priv);
+
+/*
  * daemon_specs_make(c, u, out): resolve endpoints and read preshared keys
  * for every peer of c into guarded memory.  0 or -1 (every problem logged);
  * *out is set either way and freed with daemon_specs_free.

@@ -111,7 +111,8 @@ static void priv_reload(struct daemon *d)
 	if (!c || config_load(d->cfg->file, c) < 0)
 		goto refused;
 	priv = daemon_load_private(c);
-	if (!priv || daemon_specs_make(c, &d->udp, &specs) < 0)
+	if (!priv || daemon_peer_keys_usable(c, priv) < 0 ||
+	    daemon_specs_make(c, &d->udp, &specs) < 0)
 		goto refused;
 	priv_fixed(d->cfg, c);
 	priv_notify("RELOADING=1");

@@ -273,6 +273,16 @@ void handshake_identity_fini(struct handshake_identity *id)
 	sodium_memzero(id, sizeof(*id));
 }
 
+bool handshake_pub_usable(const struct keys_secret *priv,
+			  const uint8_t remote_pub[WIRE_KEY_LEN])
+{
+	uint8_t ss[WIRE_KEY_LEN];
+	bool ok = dh(ss, priv->key, remote_pub) == 0;
+
+	sodium_memzero(ss, sizeof(ss));
+	return ok;
+}
+
 struct handshake *handshake_new(const struct handshake_identity *id,
 				const uint8_t remote_pub[WIRE_KEY_LEN],
 				const uint8_t *psk)

@@ -66,6 +66,12 @@ struct handshake {
 struct handshake *handshake_new(const struct handshake_identity *id,
 				const uint8_t remote_pub[WIRE_KEY_LEN],
 				const uint8_t *psk);
+/*
+ * handshake_pub_usable(priv, remote_pub): whether remote_pub gives a shared
+ * secret with priv, as handshake_new requires (a low-order point does not).
+ */
+bool handshake_pub_usable(const struct keys_secret *priv,
+			  const uint8_t remote_pub[WIRE_KEY_LEN]);
 /* handshake_free(hs): wipe and free; NULL is a no-op. */
 void handshake_free(struct handshake *hs);
 

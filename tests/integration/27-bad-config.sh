@@ -147,6 +147,11 @@ L=$(line_of '^[[:space:]]*public-key ')
 mk pubshort -e "${L}s|public-key .*|public-key $(head -c 31 /dev/zero | tr '\0' '\1' | base64)|"
 check short-public-key "$D/pubshort.conf" "$D/pubshort.conf:$L" \
 	"not a base64 key of 32 bytes"
+# A low-order point (u = 1): valid base64 of 32 bytes that gives no shared
+# secret; -t must find it as a start does, before detaching.
+mk publow -e "${L}s|public-key .*|public-key AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=|"
+check low-order-public-key "$D/publow.conf" "$D/publow.conf:$L" \
+	"peer '[^']+': public key is not usable"
 P=$(line_of '^peer ')
 mk nopub -e "${L}d"
 check missing-peer-key "$D/nopub.conf" "$D/nopub.conf:$P" \

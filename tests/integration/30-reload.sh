@@ -2,8 +2,9 @@
 # 30-reload: SIGHUP reloads the configuration under traffic.  A second peer
 # is added, then removed; the existing peer keeps its session (no new
 # handshake) and a ping stream across the tunnel loses nothing; the TAP and
-# bridge are not touched.  A broken configuration is refused with its
-# FILE:LINE errors logged, and the daemon goes on with the old one.
+# bridge are not touched.  A broken configuration, or a peer key that gives
+# no shared secret, is refused with its FILE:LINE errors logged, and the
+# daemon goes on with the old one.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -59,6 +60,18 @@ grep -q "gwA.conf:[0-9]*: unknown directive 'bogus-directive'" "$log" ||
 lab_pid_alive "$pid" || lab_fail "daemon died on a broken reload"
 cp "$LAB_DIR/gwA.conf.orig" "$conf"
 
+lab_step "a peer whose key is a low-order point is refused with FILE:LINE"
+{
+	echo "peer low {"
+	echo "	public-key AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	echo "}"
+} >>"$conf"
+hup 2 'reload refused'
+grep -q "gwA.conf:[0-9]*: peer 'low': public key is not usable" "$log" ||
+	lab_fail "the low-order key was not refused with its FILE:LINE"
+lab_pid_alive "$pid" || lab_fail "daemon died on a refused reload"
+cp "$LAB_DIR/gwA.conf.orig" "$conf"
+
 lab_step "a restart-only setting changed: said so, the rest applied"
 sed -i '/^control-socket /a control-group nogroup' "$conf"
 hup 2 'configuration reloaded: 1 peer'
@@ -77,7 +90,7 @@ lab_get hs1 A peer.handshakes
 	lab_fail "tap0 was recreated"
 [ "$(ip -n "$LAB_P-gwA" -o link show br0 | cut -d: -f1)" = "$bridx" ] ||
 	lab_fail "br0 was recreated"
-lab_say "100/100 pings through three reloads; session, TAP and bridge kept"
+lab_say "100/100 pings through five reloads; session, TAP and bridge kept"
 
 lab_finish
 echo "PASS: 30-reload"

@@ -481,6 +481,19 @@ Test(handshake, weak_keys_are_refused)
 	cr_assert_null(id.priv);
 }
 
+/* A low-order point (u = 1) gives no shared secret with any key, and the
+ * check agrees with handshake_new; a real public key passes. */
+Test(handshake, low_order_public_key_is_not_usable)
+{
+	uint8_t one[WIRE_KEY_LEN] = { 1 };
+
+	cr_assert_not(handshake_pub_usable(id_i.priv, one));
+	cr_assert_not(handshake_pub_usable(id_r.priv, one));
+	cr_assert_null(handshake_new(&id_i, one, psk));
+	cr_assert(handshake_pub_usable(id_i.priv, id_r.pub));
+	cr_assert(handshake_pub_usable(id_r.priv, id_i.pub));
+}
+
 /*
  * Known-answer test: fixed static keys, PSK, ephemerals and timestamp give
  * fixed messages and keys.  The vector was cross-checked against a separate
