@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,43 @@ void daemon_priv_forget_reloads(struct daemon *d)
 		free_config(d->pending[--d->npending].cfg);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * priv_send on the non-blocking IPC socket, waiting for room until
+ * deadline (mono_ms): a reload of many peers fills the socket faster than
+ * the network process, busy with frames, reads it.
+ */
+static int reload_send(struct daemon *d, enum priv_type type,
+		       const void *body, size_t len, int64_t deadline)
+{
+	struct pollfd p = { .fd = d->ipc, .events = POLLOUT };
+	int64_t left;
+
+	while (priv_send(d->ipc, type, body, len) < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return -1;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
 /* Send the reloaded configuration c to the network process. */
 static int priv_reload_send(struct daemon *d, const struct config *c,
 			    const struct peer_spec *specs,
 			    const struct keys_secret *priv)
 {
+	int64_t deadline = mono_ms() + RELOAD_SEND_MS;
 	struct priv_reload r;
 	size_t i;
 	int rc = 0;
@@ -77,10 +110,13 @@ static int priv_reload_send(struct daemon *d, const struct config *c,
 	r.rekey_s = c->rekey_interval;
 	r.wan_mtu = c->wan_mtu;
 	r.clamp_mss = c->clamp_mss;
-	rc |= priv_send(d->ipc, PRIV_RELOAD_BEGIN, &r, sizeof(r));
+	rc |= reload_send(d, PRIV_RELOAD_BEGIN, &r, sizeof(r), deadline);
 	for (i = 0; i < c->npeers && !rc; i++)
-		rc |= priv_send(d->ipc, PRIV_PEER, &specs[i], sizeof(specs[i]));
-	rc |= priv_send(d->ipc, PRIV_RELOAD_END, NULL, 0);
+		rc |= reload_send(d, PRIV_PEER, &specs[i], sizeof(specs[i]),
+				  deadline);
+	/* Also after a failure: an incomplete reload is then refused and
+	 * wiped by the network process. */
+	rc |= reload_send(d, PRIV_RELOAD_END, NULL, 0, deadline);
 	sodium_memzero(&r, sizeof(r));
 	return rc;
 }

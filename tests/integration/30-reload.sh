@@ -2,7 +2,8 @@
 # 30-reload: SIGHUP reloads the configuration under traffic.  A second peer
 # is added, then removed; the existing peer keeps its session (no new
 # handshake) and a ping stream across the tunnel loses nothing; the TAP and
-# bridge are not touched.  A broken configuration, or a peer key that gives
+# bridge are not touched; so does a reload to 1024 peers (the most a
+# configuration may have) and back.  A broken configuration, or a peer key that gives
 # no shared secret, is refused with its FILE:LINE errors logged, and the
 # daemon goes on with the old one.
 set -uo pipefail
@@ -72,9 +73,23 @@ grep -q "gwA.conf:[0-9]*: peer 'low': public key is not usable" "$log" ||
 lab_pid_alive "$pid" || lab_fail "daemon died on a refused reload"
 cp "$LAB_DIR/gwA.conf.orig" "$conf"
 
+lab_step "the largest configuration: 1024 peers, then back to 1"
+"$LAB_PY" - "$conf" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "a") as f:
+    for i in range(1023):
+        key = base64.b64encode(os.urandom(32)).decode()
+        f.write("peer p%d {\n\tpublic-key %s\n}\n" % (i, key))
+PY
+hup 1 'configuration reloaded: 1024 peer\(s\), 1 kept, 1023 new'
+cp "$LAB_DIR/gwA.conf.orig" "$conf"
+hup 1 'configuration reloaded: 1 peer\(s\), 1 kept, 0 new or changed, 1023 removed'
+! grep -q 'cannot reach the network process' "$log" ||
+	lab_fail "a reload did not reach the network process"
+
 lab_step "a restart-only setting changed: said so, the rest applied"
 sed -i '/^control-socket /a control-group nogroup' "$conf"
-hup 2 'configuration reloaded: 1 peer'
+hup 3 'configuration reloaded: 1 peer'
 grep -q "'control-group' and 'user' take effect only at a restart" "$log" ||
 	lab_fail "no warning that control-group needs a restart"
 [ "$(stat -c %a "$LAB_DIR/gwA.sock")" = 600 ] ||
@@ -90,7 +105,7 @@ lab_get hs1 A peer.handshakes
 	lab_fail "tap0 was recreated"
 [ "$(ip -n "$LAB_P-gwA" -o link show br0 | cut -d: -f1)" = "$bridx" ] ||
 	lab_fail "br0 was recreated"
-lab_say "100/100 pings through five reloads; session, TAP and bridge kept"
+lab_say "100/100 pings through seven reloads; session, TAP and bridge kept"
 
 lab_finish
 echo "PASS: 30-reload"
