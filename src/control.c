@@ -248,6 +248,16 @@ void control_tick(struct control *c, struct datapath *dp)
 			drop_client(&c->client[i]);
 }
 
+bool control_full(const struct control *c)
+{
+	int i;
+
+	for (i = 0; i < CONTROL_CLIENTS; i++)
+		if (c->client[i].fd < 0)
+			return false;
+	return true;
+}
+
 void control_serve(struct control *c, struct datapath *dp)
 {
 	struct control_client *cl;

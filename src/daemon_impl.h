@@ -40,6 +40,7 @@ struct daemon {
 	struct bridge *bridge;
 	struct udp udp;
 	struct control *control;
+	bool control_paused;		/* all slots taken: fd not watched */
 	char pidfile[CONFIG_PATH_MAX];
 	int ipc;			/* our end of the socketpair */
 	pid_t child;

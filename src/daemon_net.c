@@ -57,19 +57,28 @@ static void net_on_udp(void *cookie)
 	datapath_udp_ready(d->dp);
 }
 
+static void net_on_control(void *cookie)
+{
+	struct daemon *d = cookie;
+
+	control_serve(d->control, d->dp);
+	/* A connection left waiting would wake the loop at once, again and
+	 * again: the tick watches the socket again when a slot is free. */
+	if (control_full(d->control)) {
+		loop_del(d->loop, control_fd(d->control));
+		d->control_paused = true;
+	}
+}
+
 static void net_on_tick(void *cookie)
 {
 	struct daemon *d = cookie;
 
 	datapath_tick(d->dp);
 	control_tick(d->control, d->dp);
-}
-
-static void net_on_control(void *cookie)
-{
-	struct daemon *d = cookie;
-
-	control_serve(d->control, d->dp);
+	if (d->control_paused && !control_full(d->control) &&
+	    loop_add(d->loop, control_fd(d->control), net_on_control, d) == 0)
+		d->control_paused = false;
 }
 
 static void net_on_signal(void *cookie, int signo)

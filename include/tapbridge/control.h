@@ -13,6 +13,7 @@
 #ifndef TAPBRIDGE_CONTROL_H
 #define TAPBRIDGE_CONTROL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "tapbridge/datapath.h"
@@ -33,6 +34,12 @@ int control_fd(const struct control *c);
  * Never blocks.
  */
 void control_serve(struct control *c, struct datapath *dp);
+/*
+ * control_full(c): every slot is taken.  A connection then waits in the
+ * listen queue and keeps control_fd readable: stop watching it until
+ * control_tick has freed a slot.
+ */
+bool control_full(const struct control *c);
 /* control_tick(c, dp): go on with the clients in their slots (a request to
  * read, an answer to send) or drop those too slow; call it a few times a
  * second. */

@@ -5,7 +5,9 @@
 # else the format check below) and its values are those of --json.
 # With 'control-group nogroup' gateway A's socket is 0660 group nogroup:
 # uid nobody in group nogroup gets the status, uid nobody outside it is
-# refused at the socket.
+# refused at the socket.  Clients that connect and say nothing, more than
+# there are slots, neither make the network process spin nor keep status
+# from being answered.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -289,6 +291,60 @@ grep -q "cannot connect to control socket '.*/gwA.sock'.*control-group.*Permissi
 lab_say "exit $rc: $(cat "$LAB_DIR/as.err")"
 chmod 600 "$LAB_DIR/gwA.conf"
 chmod 700 "$LAB_DIR"
+
+lab_step "silent clients in every slot: no busy loop, status still answers"
+# Six clients connect and say nothing, and connect again whenever the
+# daemon drops them (after 1 s of silence): every slot is taken and more
+# connections wait.  The network process must then sleep, not poll the
+# waiting connection: a busy loop uses nearly a whole CPU, a sleeping
+# process a few ticks in 3 s (the bound is generous: no speed is measured).
+pid=$(lab_pid A)
+net=$(awk '{ print $1 }' "/proc/$pid/task/$pid/children")
+[ -n "$net" ] || lab_fail "no network process under $pid"
+cat >"$LAB_DIR/silent.py" <<'EOF'
+import socket, sys, time
+path, n, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
+    s.connect(path)
+    s.setblocking(False)
+    return s
+socks = [connect() for _ in range(n)]
+print("connected", flush=True)
+again, end = 0, time.monotonic() + secs
+while time.monotonic() < end:
+    for i, s in enumerate(socks):
+        try:
+            if s.recv(1) == b"":
+                s.close()
+                socks[i] = connect()
+                again += 1
+        except BlockingIOError:
+            pass
+    time.sleep(0.05)
+print("reconnected", again)
+EOF
+lab_bg gwA "$LAB_DIR/silent.out" "$LAB_PY" "$LAB_DIR/silent.py" \
+	"$LAB_DIR/gwA.sock" 6 5
+silent_pid=$LAB_LAST_PID
+lab_wait_file "$LAB_DIR/silent.out" '^connected' 50 ||
+	lab_fail "silent clients did not connect: $(cat "$LAB_DIR/silent.out")"
+sleep 0.5
+t0=$(awk '{ print $14 + $15 }' "/proc/$net/stat")
+sleep 3
+t1=$(awk '{ print $14 + $15 }' "/proc/$net/stat")
+lab_in gwA timeout 10 "$TAPBRIDGE" status --json -c "$LAB_DIR/gwA.conf" \
+	>"$LAB_DIR/busy.json" 2>&1 ||
+	lab_fail "no status while the slots were taken: $(cat "$LAB_DIR/busy.json")"
+lab_wait_exit "$silent_pid" 100 ||
+	lab_fail "silent clients: $(cat "$LAB_DIR/silent.out")"
+grep -Eq '^reconnected [1-9]' "$LAB_DIR/silent.out" ||
+	lab_fail "silent clients were never dropped: $(cat "$LAB_DIR/silent.out")"
+ticks=$((t1 - t0))
+[ "$ticks" -lt 60 ] ||
+	lab_fail "network process used $ticks CPU ticks in 3 s with every slot taken (busy loop)"
+lab_say "$ticks CPU ticks in 3 s with every slot taken; $(tail -1 "$LAB_DIR/silent.out"); status answered"
 
 lab_finish
 echo "PASS: 18-status"
