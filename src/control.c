@@ -71,7 +71,11 @@ static int make_parent(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0755) == 0) {
+		/* Not the umask's mode: a control-group needs the search
+		 * bit. */
+		chmod(dir, 0755);
+	} else if (errno != EEXIST) {
 		log_warn("cannot create directory '%s'", dir);
 		return -1;
 	}

@@ -56,6 +56,19 @@ static int is_empty_dir(const char *path)
 	return empty;
 }
 
+/* mkdir path 0755 whatever the umask (the control socket's directory
+ * must stay searchable for a control-group); an existing one is kept. */
+static int make_dir(const char *path, const char *what)
+{
+	if (mkdir(path, 0755) == 0)
+		chmod(path, 0755);
+	else if (errno != EEXIST) {
+		log_warn("cannot create %s '%s'", what, path);
+		return -1;
+	}
+	return 0;
+}
+
 int sandbox_root(const char *path)
 {
 	char parent[4096], *slash;
@@ -65,15 +78,11 @@ int sandbox_root(const char *path)
 	slash = strrchr(parent, '/');
 	if (slash && slash != parent) {
 		*slash = '\0';
-		if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
-			log_warn("cannot create directory '%s'", parent);
+		if (make_dir(parent, "directory") < 0)
 			return -1;
-		}
 	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		log_warn("cannot create sandbox directory '%s'", path);
+	if (make_dir(path, "sandbox directory") < 0)
 		return -1;
-	}
 	if (lstat(path, &st) < 0) {
 		log_warn("sandbox directory '%s'", path);
 		return -1;

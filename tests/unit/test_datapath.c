@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -440,6 +441,30 @@ Test(datapath, a_silent_control_client_waits_without_blocking)
 	cr_assert(strstr(answer, "\"interface\":\"tap0\"") != NULL, "%s",
 		  answer);
 	control_unpair(c, fd, dir);
+}
+
+/* A missing directory of the control socket is made 0755 under any
+ * umask: a control-group needs to search it. */
+Test(datapath, the_control_sockets_new_directory_is_0755_whatever_the_umask)
+{
+	char dir[] = "/tmp/test_datapath.XXXXXX", sub[64], path[80];
+	struct control *c;
+	struct stat st;
+	mode_t old;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/run", dir);
+	snprintf(path, sizeof(path), "%s/c.sock", sub);
+	old = umask(077);
+	c = control_open(path);
+	umask(old);
+	cr_assert_not_null(c);
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "%s is %o", sub,
+		     st.st_mode & 07777);
+	control_close(c);
+	rmdir(sub);
+	rmdir(dir);
 }
 
 /*

@@ -4,6 +4,8 @@
  * signals and resource limits reach this process only, and anything else
  * kills it (SIGSYS).
  *
+ * Also: sandbox_root's directories get their mode whatever the umask.
+ *
  * Needs root (chroot, a change of uid); skipped otherwise, and in the
  * sanitizer and valgrind builds, whose runtimes make system calls of their
  * own (there the filter only logs, or would kill the tool).
@@ -11,10 +13,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -144,4 +148,35 @@ Test(sandbox, other_processes_are_out_of_reach)
 Test(sandbox, anything_else_kills_the_process)
 {
 	assert_killed(sandboxed(netlink_socket), "a netlink socket");
+}
+
+/* The directories sandbox_root makes are 0755 under any umask: the
+ * control socket's directory (by default the sandbox's parent) must stay
+ * searchable for a control-group. */
+Test(sandbox_root, made_directories_are_0755_whatever_the_umask)
+{
+	char base[] = "/tmp/test_sandbox_root.XXXXXX", dir[64], path[80];
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	if (geteuid() != 0)
+		cr_skip_test("SKIPPED: needs root (the directory must be "
+			     "root's); run make unit as root");
+	cr_assert_not_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/run", base);
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	old = umask(077);
+	rc = sandbox_root(path);
+	umask(old);
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "%s is %o", dir,
+		     st.st_mode & 07777);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "%s is %o", path,
+		     st.st_mode & 07777);
+	rmdir(path);
+	rmdir(dir);
+	rmdir(base);
 }
