@@ -182,7 +182,8 @@ static int match_lan_mtu(struct daemon *d)
 	return bridge_set_mtu(d->bridge, c->interface, mtu);
 }
 
-/* The pidfile sits next to the control socket: NAME.sock -> NAME.pid. */
+/* The pidfile of -p, or by default next to the control socket: NAME.sock
+ * -> NAME.pid.  d->pidfile is set only while it is ours to remove. */
 static int write_pidfile(struct daemon *d)
 {
 	const char *cs = d->cfg->control_socket;
@@ -193,7 +194,11 @@ static int write_pidfile(struct daemon *d)
 
 	if (n > 5 && !strcmp(cs + n - 5, ".sock"))
 		n -= 5;
-	snprintf(d->pidfile, sizeof(d->pidfile), "%.*s.pid", (int)n, cs);
+	if (d->pidfile_arg)
+		snprintf(d->pidfile, sizeof(d->pidfile), "%s", d->pidfile_arg);
+	else
+		snprintf(d->pidfile, sizeof(d->pidfile), "%.*s.pid", (int)n,
+			 cs);
 	/* Not through a symbolic link someone put there. */
 	fd = open(d->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 		  O_CLOEXEC, 0644);
@@ -344,7 +349,8 @@ static void teardown(struct daemon *d)
 		unlink(d->pidfile);
 }
 
-int daemon_run(struct config **cfg, enum daemon_mode mode)
+int daemon_run(struct config **cfg, enum daemon_mode mode,
+	       const char *pidfile)
 {
 	struct daemon d;
 	char a[LOG_ADDR_LEN];
@@ -355,6 +361,11 @@ int daemon_run(struct config **cfg, enum daemon_mode mode)
 	d.mode = mode;
 	d.tap_fd = d.ipc = -1;
 	d.udp.fd = -1;
+	d.pidfile_arg = pidfile;
+	if (pidfile && strlen(pidfile) >= sizeof(d.pidfile)) {
+		log_warnx("pidfile path '%s' is too long", pidfile);
+		return -1;
+	}
 	/* Secrets never reach a core dump. */
 	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
 	/* A SIGTERM or SIGHUP during setup waits for the loop, which then
@@ -383,6 +394,8 @@ int daemon_run(struct config **cfg, enum daemon_mode mode)
 		log_init(LOG_TO_SYSLOG, log_verbosity(), "tapbridge");
 		write_pidfile(&d);
 		bridge_claim(d.bridge);	/* our pid changed */
+	} else if (pidfile) {
+		write_pidfile(&d);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("socketpair");

@@ -41,7 +41,8 @@ struct daemon {
 	struct udp udp;
 	struct control *control;
 	bool control_paused;		/* all slots taken: fd not watched */
-	char pidfile[CONFIG_PATH_MAX];
+	const char *pidfile_arg;	/* -p, or NULL */
+	char pidfile[CONFIG_PATH_MAX];	/* written by us: removed at the end */
 	int ipc;			/* our end of the socketpair */
 	pid_t child;
 	int child_status;

@@ -20,7 +20,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tapbridge [-f] [-v]... [-c file]\n"
+		"usage: tapbridge [-f] [-v]... [-c file] [-p pidfile]\n"
 		"       tapbridge -t [-c file]\n"
 		"       tapbridge genkey\n"
 		"       tapbridge pubkey\n"
@@ -112,14 +112,17 @@ static int cmd_status(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *file = DEFAULT_CONF;
+	const char *file = DEFAULT_CONF, *pidfile = NULL;
 	int ch, foreground = 0, test = 0, verbose = 0, rc;
 	struct config *c;
 
-	while ((ch = getopt(argc, argv, "c:fhtvV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fhp:tvV")) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
 			break;
 		case 'f':
 			foreground = 1;
@@ -158,7 +161,7 @@ static int cmd_run(int argc, char **argv)
 			printf("configuration OK\n");
 	} else {
 		rc = daemon_run(&c, foreground ? DAEMON_FOREGROUND :
-					     DAEMON_BACKGROUND);
+					     DAEMON_BACKGROUND, pidfile);
 	}
 	config_fini(c);
 	free(c);

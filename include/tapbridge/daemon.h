@@ -18,12 +18,15 @@ enum daemon_mode {
 };
 
 /*
- * daemon_run(c, mode): run the configuration *c (heap-allocated) until
- * told to stop.  A reload may replace it: *c is the one in force at the
- * end, still the caller's to free.  Returns 0 after a clean stop, -1 if
- * setup failed or the network process died (logged; nothing left behind).
+ * daemon_run(c, mode, pidfile): run the configuration *c (heap-allocated)
+ * until told to stop.  A reload may replace it: *c is the one in force at
+ * the end, still the caller's to free.  The pidfile is written once set up
+ * (in the background: always, by default next to the control socket,
+ * NAME.sock -> NAME.pid; in the foreground: only when pidfile is given).
+ * Returns 0 after a clean stop, -1 if setup failed or the network process
+ * died (logged; nothing left behind).
  */
-int daemon_run(struct config **c, enum daemon_mode mode);
+int daemon_run(struct config **c, enum daemon_mode mode, const char *pidfile);
 
 /*
  * daemon_check(c): what `tapbridge -t` does beyond parsing: load and check

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # 17-initscript: etc/init.d/tapbridge runs gwA's real daemon in the lab:
 # start -> status running (0) and hostA reaches hostB; reload -> same PID,
-# still running; restart -> a new PID; stop -> status stopped (3) and the
-# LAN port released; start with a broken configuration fails, prints the
-# file:line error and starts nothing.  A daemon started by hand in the
+# still running; restart -> a new PID, also after the control socket moved
+# in the configuration; stop -> status stopped (3) and the LAN port
+# released; start with a broken configuration fails, prints the file:line
+# error and starts nothing.  The script's pidfile (-p) is in a directory
+# with a blank in its name.  A daemon started by hand in the
 # background from the lab's directory with relative paths (-c, private-key)
 # reloads all the same.  The script gets the lab's files
-# through its environment (never /etc); its pidfile is the one the daemon
-# writes next to its control socket.
+# through its environment (never /etc).
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -24,17 +25,23 @@ initd()
 	local conf=${2:-$LAB_DIR/gwA.conf}
 	echo "---- initd $1 $(date +%T.%N) ----" >>"$LAB_DIR/gwA.log"
 	lab_in gwA env TAPBRIDGE_DEFAULTS=/dev/null DAEMON="$TAPBRIDGE" \
-		CONFIG="$conf" START_WAIT=10 STOP_WAIT=10 \
+		CONFIG="$conf" PIDFILE="$INITPID" START_WAIT=10 STOP_WAIT=10 \
 		timeout 40 sh "$INITD" "$1" >"$LAB_DIR/initd.out" 2>&1
 	local rc=$?
 	sed 's/^/  | /' "$LAB_DIR/initd.out"
 	return "$rc"
 }
 
-# daemon_pid: the PID in the daemon's pidfile (empty if none).
+# daemon_pid: the PID in the pidfile of a daemon started by hand (empty if
+# none); init_pid: the same for the init script's.
 daemon_pid()
 {
 	cat "$PIDFILE_A" 2>/dev/null
+}
+
+init_pid()
+{
+	cat "$INITPID" 2>/dev/null
 }
 
 # wait_npeers N: poll (at most 5 s) until gwA's status shows N peers; the
@@ -47,25 +54,27 @@ wait_npeers()
 			'import json, sys; print(len(json.load(sys.stdin)["peers"]))' \
 			2>/dev/null)
 		[ "$npeers" = "$1" ] && return 0
-		lab_pid_alive "$(daemon_pid)" || return 1
+		lab_pid_alive "$(init_pid)" || lab_pid_alive "$(daemon_pid)" ||
+			return 1
 		sleep 0.1
 	done
 	return 1
 }
 
-# on_exit: stop a daemon the init script left running, then the lab.
+# on_exit: stop a daemon the init script or a test left running, then the
+# lab.
 on_exit()
 {
 	local pid
-	pid=$(daemon_pid)
-	if [ -n "$pid" ] && lab_pid_alive "$pid"; then
+	for pid in $(daemon_pid) $(init_pid); do
+		lab_pid_alive "$pid" || continue
 		LAB_ALL_PIDS+=("$pid")
 		kill -TERM "$pid" 2>/dev/null
 		for ((i = 0; i < 100; i++)); do
 			lab_pid_alive "$pid" || break
 			sleep 0.1
 		done
-	fi
+	done
 	lab_down
 }
 
@@ -74,13 +83,17 @@ trap on_exit EXIT
 lab_keys
 lab_conf
 PIDFILE_A=$LAB_DIR/gwA.pid
+# The init script's pidfile (-p), not the one the daemon would choose, in a
+# directory whose name has a blank.
+mkdir "$LAB_DIR/init run"
+INITPID="$LAB_DIR/init run/gwA.pid"
 lab_start B
 
 lab_step "start"
 initd start || lab_fail "init script start failed"
-pid1=$(daemon_pid)
+pid1=$(init_pid)
 [ -n "$pid1" ] && lab_pid_alive "$pid1" ||
-	lab_fail "no live daemon in $PIDFILE_A after start"
+	lab_fail "no live daemon in $INITPID after start"
 LAB_ALL_PIDS+=("$pid1")
 initd status || lab_fail "status after start: exit $?, want 0"
 grep -q "is running" "$LAB_DIR/initd.out" ||
@@ -89,7 +102,7 @@ lab_wait_link
 lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after init start"
 lab_say "daemon $pid1 started by the init script, link up"
 initd start || lab_fail "a second start must succeed (already running)"
-[ "$(daemon_pid)" = "$pid1" ] || lab_fail "a second start replaced the daemon"
+[ "$(init_pid)" = "$pid1" ] || lab_fail "a second start replaced the daemon"
 
 lab_step "reload: a peer added to the configuration appears"
 cp "$LAB_DIR/gwA.conf" "$LAB_DIR/gwA.conf.orig"
@@ -97,8 +110,8 @@ printf 'peer extra {\n\tpublic-key %s\n}\n' "$(cat "$LAB_DIR/stranger.pub")" \
 	>>"$LAB_DIR/gwA.conf"
 initd reload || lab_fail "init script reload failed"
 wait_npeers 2
-[ "$(daemon_pid)" = "$pid1" ] && lab_pid_alive "$pid1" ||
-	lab_fail "reload changed or lost the daemon ($pid1 -> '$(daemon_pid)')"
+[ "$(init_pid)" = "$pid1" ] && lab_pid_alive "$pid1" ||
+	lab_fail "reload changed or lost the daemon ($pid1 -> '$(init_pid)')"
 [ "$npeers" = 2 ] || lab_fail "after reload: '$npeers' peer(s), want 2"
 initd status || lab_fail "status after reload: exit $?, want 0"
 lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after reload"
@@ -113,7 +126,7 @@ grep -q "gwA.conf:[0-9]*: .*rekey-interval" "$LAB_DIR/initd.out" ||
 cp "$LAB_DIR/gwA.conf.orig" "$LAB_DIR/gwA.conf"
 initd force-reload || lab_fail "init script force-reload failed"
 wait_npeers 1
-[ "$(daemon_pid)" = "$pid1" ] && lab_pid_alive "$pid1" ||
+[ "$(init_pid)" = "$pid1" ] && lab_pid_alive "$pid1" ||
 	lab_fail "force-reload changed or lost the daemon"
 [ "$npeers" = 1 ] || lab_fail "after force-reload: '$npeers' peer(s), want 1"
 lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after force-reload"
@@ -121,7 +134,7 @@ lab_say "same daemon $pid1 through reload, refused reload and force-reload"
 
 lab_step "restart"
 initd restart || lab_fail "init script restart failed"
-pid2=$(daemon_pid)
+pid2=$(init_pid)
 [ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && lab_pid_alive "$pid2" ||
 	lab_fail "restart: pid $pid1 -> '$pid2'"
 LAB_ALL_PIDS+=("$pid2")
@@ -129,6 +142,22 @@ LAB_ALL_PIDS+=("$pid2")
 initd status || lab_fail "status after restart: exit $?, want 0"
 lab_wait_link
 lab_say "new daemon $pid2, link up"
+
+lab_step "control-socket changed: restart still finds the running daemon"
+cp "$LAB_DIR/gwA.conf" "$LAB_DIR/gwA.conf.orig"
+sed -i "s|^control-socket .*|control-socket $LAB_DIR/moved.sock|" \
+	"$LAB_DIR/gwA.conf"
+initd restart || lab_fail "restart after a control-socket change failed"
+pid2b=$(init_pid)
+[ -n "$pid2b" ] && [ "$pid2b" != "$pid2" ] && lab_pid_alive "$pid2b" ||
+	lab_fail "restart: pid $pid2 -> '$pid2b'"
+LAB_ALL_PIDS+=("$pid2b")
+! lab_pid_alive "$pid2" || lab_fail "old daemon $pid2 survived the restart"
+[ -S "$LAB_DIR/moved.sock" ] || lab_fail "the new daemon is not on moved.sock"
+initd status || lab_fail "status after the move: exit $?, want 0"
+cp "$LAB_DIR/gwA.conf.orig" "$LAB_DIR/gwA.conf"
+lab_say "daemon $pid2 stopped, $pid2b answers on moved.sock"
+pid2=$pid2b
 
 lab_step "stop"
 initd stop || lab_fail "init script stop failed"
@@ -142,7 +171,7 @@ rc=$?
 [ "$rc" -eq 3 ] || lab_fail "status after stop: exit $rc, want 3"
 grep -q "not running" "$LAB_DIR/initd.out" ||
 	lab_fail "status does not say stopped"
-[ ! -e "$PIDFILE_A" ] || lab_fail "pidfile left after stop"
+[ ! -e "$INITPID" ] || lab_fail "pidfile left after stop"
 lab_assert_released A
 initd stop || lab_fail "stop when stopped must succeed"
 initd reload
@@ -158,7 +187,7 @@ rc=$?
 [ "$rc" -ne 0 ] || lab_fail "start with a broken configuration succeeded"
 grep -q "broken.conf:$line: .*rekey-interval" "$LAB_DIR/initd.out" ||
 	lab_fail "no 'broken.conf:$line:' error in the output"
-[ ! -e "$PIDFILE_A" ] ||
+[ ! -e "$INITPID" ] ||
 	lab_fail "a daemon was started from a broken configuration"
 ! ip -n "$LAB_P-gwA" link show tap0 >/dev/null 2>&1 ||
 	lab_fail "tap0 created from a broken configuration"
@@ -291,4 +320,5 @@ lab_assert_released B
 lab_down
 lab_assert_clean
 [ ! -e "$PIDFILE_A" ] || lab_fail "pidfile left behind"
+[ ! -e "$INITPID" ] || lab_fail "the init script's pidfile left behind"
 echo "PASS: 17-initscript"
