@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -182,11 +183,18 @@ static int match_lan_mtu(struct daemon *d)
 	return bridge_set_mtu(d->bridge, c->interface, mtu);
 }
 
-/* The pidfile of -p, or by default next to the control socket: NAME.sock
- * -> NAME.pid.  d->pidfile is set only while it is ours to remove. */
-static int write_pidfile(struct daemon *d)
+/*
+ * Open and lock the pidfile of -p, or by default the one next to the
+ * control socket (NAME.sock -> NAME.pid), before going into the
+ * background: a start that cannot have it fails with a message the
+ * operator sees.  The lock keeps a second daemon from taking it over (and
+ * from removing it at its own stop); the PID is written by put_pidfile once
+ * it is known.  d->pidfile is set only while the file is ours.
+ */
+static int open_pidfile(struct daemon *d)
 {
 	const char *cs = d->cfg->control_socket;
+	char path[sizeof(d->pidfile)];
 	size_t n = strlen(cs);
 	struct stat st;
 	FILE *f;
@@ -195,31 +203,59 @@ static int write_pidfile(struct daemon *d)
 	if (n > 5 && !strcmp(cs + n - 5, ".sock"))
 		n -= 5;
 	if (d->pidfile_arg)
-		snprintf(d->pidfile, sizeof(d->pidfile), "%s", d->pidfile_arg);
+		snprintf(path, sizeof(path), "%s", d->pidfile_arg);
 	else
-		snprintf(d->pidfile, sizeof(d->pidfile), "%.*s.pid", (int)n,
-			 cs);
-	/* Not through a symbolic link someone put there. */
-	fd = open(d->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		snprintf(path, sizeof(path), "%.*s.pid", (int)n, cs);
+	/* Not through a symbolic link someone put there ... */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 		  O_CLOEXEC, 0644);
-	/* ... nor into a FIFO or a device planted there. */
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-			ftruncate(fd, 0) < 0)) {
-		close(fd);
-		fd = -1;
-		errno = EINVAL;
-	}
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		log_warn("cannot write pidfile '%s'", d->pidfile);
-		d->pidfile[0] = '\0';
+	if (fd < 0) {
+		log_warn("cannot write pidfile '%s'", path);
 		return -1;
 	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
+	/* ... nor into a FIFO or a device planted there. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warnx("cannot write pidfile '%s': not a regular file",
+			  path);
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char pid[16] = "";
+
+		if (errno == EWOULDBLOCK &&
+		    (f = fdopen(fd, "r")) != NULL) {
+			if (!fgets(pid, sizeof(pid), f))
+				pid[0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			fclose(f);
+			log_warnx("pidfile '%s' is held by the tapbridge "
+				  "running as pid %s", path, pid);
+			return -1;
+		}
+		log_warn("cannot lock pidfile '%s'", path);
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) < 0) {
+		log_warn("cannot write pidfile '%s'", path);
+		close(fd);
+		return -1;
+	}
+	d->pidfile_fd = fd;
+	snprintf(d->pidfile, sizeof(d->pidfile), "%s", path);
 	return 0;
+}
+
+/* Write our PID into the pidfile open_pidfile locked; the descriptor (and
+ * the lock) stay until the end. */
+static void put_pidfile(struct daemon *d)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (pwrite(d->pidfile_fd, buf, (size_t)len, 0) != len)
+		log_warn("cannot write pidfile '%s'", d->pidfile);
 }
 
 /* 'control-group': members may ask for status too (mode 0660). */
@@ -346,7 +382,9 @@ static void teardown(struct daemon *d)
 	handshake_identity_fini(&d->id);
 	daemon_priv_forget_reloads(d);
 	if (d->pidfile[0])
-		unlink(d->pidfile);
+		unlink(d->pidfile);	/* before the lock goes */
+	if (d->pidfile_fd >= 0)
+		close(d->pidfile_fd);
 }
 
 int daemon_run(struct config **cfg, enum daemon_mode mode,
@@ -359,7 +397,7 @@ int daemon_run(struct config **cfg, enum daemon_mode mode,
 	memset(&d, 0, sizeof(d));
 	d.cfg = *cfg;
 	d.mode = mode;
-	d.tap_fd = d.ipc = -1;
+	d.tap_fd = d.ipc = d.pidfile_fd = -1;
 	d.udp.fd = -1;
 	d.pidfile_arg = pidfile;
 	if (pidfile && strlen(pidfile) >= sizeof(d.pidfile)) {
@@ -378,6 +416,8 @@ int daemon_run(struct config **cfg, enum daemon_mode mode,
 	}
 	if (setup(&d) < 0)
 		goto out;
+	if ((mode == DAEMON_BACKGROUND || pidfile) && open_pidfile(&d) < 0)
+		goto out;
 	if (mode == DAEMON_BACKGROUND) {
 		sigset_t held;
 
@@ -392,11 +432,10 @@ int daemon_run(struct config **cfg, enum daemon_mode mode,
 		}
 		raise_held(&held);
 		log_init(LOG_TO_SYSLOG, log_verbosity(), "tapbridge");
-		write_pidfile(&d);
 		bridge_claim(d.bridge);	/* our pid changed */
-	} else if (pidfile) {
-		write_pidfile(&d);
 	}
+	if (d.pidfile_fd >= 0)
+		put_pidfile(&d);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("socketpair");
 		goto out;

@@ -42,7 +42,8 @@ struct daemon {
 	struct control *control;
 	bool control_paused;		/* all slots taken: fd not watched */
 	const char *pidfile_arg;	/* -p, or NULL */
-	char pidfile[CONFIG_PATH_MAX];	/* written by us: removed at the end */
+	char pidfile[CONFIG_PATH_MAX];	/* ours: removed at the end */
+	int pidfile_fd;			/* open and locked, or -1 */
 	int ipc;			/* our end of the socketpair */
 	pid_t child;
 	int child_status;

@@ -257,6 +257,9 @@ void daemon_net_main(struct daemon *d)
 	/* The parent's netlink socket: links are the parent's business. */
 	bridge_forget(d->bridge);
 	d->bridge = NULL;
+	/* Nor its pidfile (the parent's lock stays with the parent). */
+	if (d->pidfile_fd >= 0)
+		close(d->pidfile_fd);
 #ifndef TAPBRIDGE_SANITIZE
 	/* Nor its standard streams (the journal under systemd): every line
 	 * goes through the parent.  Sanitizer builds keep stderr for their

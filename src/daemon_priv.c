@@ -85,8 +85,10 @@ static int reload_send(struct daemon *d, enum priv_type type,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
 		left = deadline - mono_ms();
-		if (left <= 0)
+		if (left <= 0) {
+			errno = ETIMEDOUT;
 			return -1;
+		}
 		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
 			return -1;
 	}
@@ -101,7 +103,7 @@ static int priv_reload_send(struct daemon *d, const struct config *c,
 	int64_t deadline = mono_ms() + RELOAD_SEND_MS;
 	struct priv_reload r;
 	size_t i;
-	int rc = 0;
+	int rc = 0, err = 0;
 
 	memset(&r, 0, sizeof(r));
 	memcpy(r.private_key, priv->key, WIRE_KEY_LEN);
@@ -114,10 +116,16 @@ static int priv_reload_send(struct daemon *d, const struct config *c,
 	for (i = 0; i < c->npeers && !rc; i++)
 		rc |= reload_send(d, PRIV_PEER, &specs[i], sizeof(specs[i]),
 				  deadline);
-	/* Also after a failure: an incomplete reload is then refused and
-	 * wiped by the network process. */
-	rc |= reload_send(d, PRIV_RELOAD_END, NULL, 0, deadline);
+	if (rc)
+		err = errno;
+	/* Also after a failure, with a second more: the network process
+	 * then refuses and wipes the incomplete reload (one that never gets
+	 * its end is replaced by the next reload). */
+	rc |= reload_send(d, PRIV_RELOAD_END, NULL, 0,
+			  rc ? mono_ms() + 1000 : deadline);
 	sodium_memzero(&r, sizeof(r));
+	if (err)
+		errno = err;	/* the first failure is the one to tell */
 	return rc;
 }
 
@@ -153,7 +161,7 @@ static void priv_reload(struct daemon *d)
 	priv_fixed(d->cfg, c);
 	priv_notify("RELOADING=1");
 	if (priv_reload_send(d, c, specs, priv) < 0) {
-		log_warn("reload: cannot reach the network process");
+		log_warn("reload: cannot hand it to the network process");
 		priv_notify("READY=1");
 		goto out;
 	}

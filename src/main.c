@@ -144,7 +144,7 @@ static int cmd_run(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (test && pidfile)) {
 		usage(stderr);
 		return 1;
 	}

@@ -32,6 +32,18 @@ initd()
 	return "$rc"
 }
 
+# initd_default ACTION CONFIG: the same with the script's own PIDFILE.
+initd_default()
+{
+	echo "---- initd $1 $(date +%T.%N) ----" >>"$LAB_DIR/gwA.log"
+	lab_in gwA env TAPBRIDGE_DEFAULTS=/dev/null DAEMON="$TAPBRIDGE" \
+		CONFIG="$2" START_WAIT=10 STOP_WAIT=10 \
+		timeout 40 sh "$INITD" "$1" >"$LAB_DIR/initd.out" 2>&1
+	local rc=$?
+	sed 's/^/  | /' "$LAB_DIR/initd.out"
+	return "$rc"
+}
+
 # daemon_pid: the PID in the pidfile of a daemon started by hand (empty if
 # none); init_pid: the same for the init script's.
 daemon_pid()
@@ -248,35 +260,92 @@ by_hand()
 	[ -z "$hand_pid" ] || LAB_ALL_PIDS+=("$hand_pid")
 }
 
-# stop_by_hand PID: SIGTERM, gone within 10 s, gwA released.
-stop_by_hand()
+# no_start NAME WHY ARGS...: a background start from gwA.conf with ARGS
+# must fail with exit 1 before detaching, say WHY (a regex), and leave
+# gwA as it was.
+no_start()
 {
-	kill -TERM "$1"
-	for ((i = 0; i < 100; i++)); do
-		lab_pid_alive "$1" || break
-		sleep 0.1
-	done
-	! lab_pid_alive "$1" || lab_fail "daemon $1 still running after SIGTERM"
+	local name=$1 why=$2 rc
+	shift 2
+	lab_in gwA timeout 20 "$TAPBRIDGE" -c "$LAB_DIR/gwA.conf" "$@" \
+		>"$LAB_DIR/$name.out" 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] ||
+		lab_fail "$name: start exit $rc, want 1: $(cat "$LAB_DIR/$name.out")"
+	grep -Eq -- "$why" "$LAB_DIR/$name.out" ||
+		lab_fail "$name: no '$why' in: $(cat "$LAB_DIR/$name.out")"
 	lab_assert_released A
+	! lab_in gwA ip link show br0 >/dev/null 2>&1 ||
+		lab_fail "$name: br0 left behind"
+	! lab_in gwA ip link show tap0 >/dev/null 2>&1 ||
+		lab_fail "$name: tap0 left behind"
+	[ ! -e "$LAB_DIR/gwA.sock" ] || lab_fail "$name: control socket left"
 }
 
-lab_step "a symbolic link or a FIFO where the pidfile goes is not written"
+lab_step "no pidfile, no start: a link, a FIFO, a missing directory, a lock"
 echo "not a pid" >"$LAB_DIR/victim"
 ln -s "$LAB_DIR/victim" "$LAB_DIR/sym.pid"
-by_hand sym
-[ -n "$hand_pid" ] || lab_fail "cannot find the daemon started with sym.conf"
+no_start sym "cannot write pidfile '.*/sym.pid'" -p "$LAB_DIR/sym.pid"
 [ "$(cat "$LAB_DIR/victim")" = "not a pid" ] ||
 	lab_fail "the daemon wrote through the pidfile link: $(cat "$LAB_DIR/victim")"
-stop_by_hand "$hand_pid"
 [ -L "$LAB_DIR/sym.pid" ] || lab_fail "the daemon removed the planted link"
 mkfifo "$LAB_DIR/fifo.pid"
-by_hand fifo
-[ -n "$hand_pid" ] || lab_fail "cannot find the daemon started with fifo.conf"
-# Blocked in open() of the FIFO it would not answer: it must.
-timeout 5 "$TAPBRIDGE" status -c "$LAB_DIR/fifo.conf" >/dev/null ||
-	lab_fail "the daemon with a FIFO for a pidfile does not answer"
-stop_by_hand "$hand_pid"
-lab_say "a planted link and a FIFO left alone"
+no_start fifo "pidfile '.*/fifo.pid': not a regular file" \
+	-p "$LAB_DIR/fifo.pid"
+[ -p "$LAB_DIR/fifo.pid" ] || lab_fail "the daemon removed the planted FIFO"
+no_start nodir "cannot write pidfile '.*/nodir/x.pid'" \
+	-p "$LAB_DIR/nodir/x.pid"
+# A pidfile another process holds, as a running tapbridge does (flock).
+echo 4242 >"$LAB_DIR/held.pid"
+# (It waits for the lock: the probes below hold it for a moment.)
+lab_bg gwA "$LAB_DIR/flock.out" flock "$LAB_DIR/held.pid" sleep 30
+flock_pid=$LAB_LAST_PID
+for ((i = 0; i < 50; i++)); do
+	flock -n "$LAB_DIR/held.pid" true || break
+	sleep 0.1
+done
+! flock -n "$LAB_DIR/held.pid" true ||
+	lab_fail "flock(1) did not take held.pid: $(cat "$LAB_DIR/flock.out")"
+no_start held "pidfile '.*/held.pid' is held by the tapbridge running as pid 4242" \
+	-p "$LAB_DIR/held.pid"
+[ "$(cat "$LAB_DIR/held.pid")" = 4242 ] ||
+	lab_fail "the held pidfile was changed: $(cat "$LAB_DIR/held.pid")"
+lab_reap "$flock_pid" 20
+lab_say "each refused before detaching, nothing left, nothing overwritten"
+
+lab_step "a daemon started by the previous init script (no -p) is found"
+by_hand legacy
+[ -n "$hand_pid" ] || lab_fail "cannot find the daemon started with legacy.conf"
+[ -s "$LAB_DIR/legacy.pid" ] || lab_fail "no legacy.pid next to legacy.sock"
+initd_default status "$LAB_DIR/legacy.conf" ||
+	lab_fail "status of the legacy daemon: exit $?, want 0"
+initd_default stop "$LAB_DIR/legacy.conf" || lab_fail "stop of the legacy daemon failed"
+for ((i = 0; i < 100; i++)); do
+	lab_pid_alive "$hand_pid" || break
+	sleep 0.1
+done
+! lab_pid_alive "$hand_pid" || lab_fail "the legacy daemon $hand_pid survived stop"
+lab_assert_released A
+lab_say "daemon $hand_pid (pidfile legacy.pid) stopped by the new script"
+
+lab_step "the default pidfile: /run/tapbridge/NAME.pid"
+cp "$LAB_DIR/gwA.conf" "$LAB_DIR/$LAB_P-default.conf"
+defpid=/run/tapbridge/$LAB_P-default.pid
+initd_default start "$LAB_DIR/$LAB_P-default.conf" ||
+	lab_fail "start with the default pidfile failed"
+pid6=$(cat "$defpid" 2>/dev/null)
+[ -n "$pid6" ] && lab_pid_alive "$pid6" || lab_fail "no live daemon in $defpid"
+LAB_ALL_PIDS+=("$pid6")
+initd_default stop "$LAB_DIR/$LAB_P-default.conf" ||
+	lab_fail "stop with the default pidfile failed"
+for ((i = 0; i < 100; i++)); do
+	lab_pid_alive "$pid6" || break
+	sleep 0.1
+done
+! lab_pid_alive "$pid6" || lab_fail "daemon $pid6 survived stop"
+[ ! -e "$defpid" ] || lab_fail "$defpid left behind"
+lab_assert_released A
+lab_say "daemon $pid6 in $defpid, stopped, nothing left"
 
 if command -v strace >/dev/null; then
 	lab_step "SIGTERM during a background start: the daemon stops once up"

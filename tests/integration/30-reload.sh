@@ -3,9 +3,9 @@
 # is added, then removed; the existing peer keeps its session (no new
 # handshake) and a ping stream across the tunnel loses nothing; the TAP and
 # bridge are not touched; so does a reload to 1024 peers (the most a
-# configuration may have) and back.  A broken configuration, or a peer key that gives
-# no shared secret, is refused with its FILE:LINE errors logged, and the
-# daemon goes on with the old one.
+# configuration may have) and back.  A broken configuration, or a peer key
+# that gives no shared secret, is refused with its FILE:LINE errors logged,
+# and the daemon goes on with the old one.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -84,7 +84,7 @@ PY
 hup 1 'configuration reloaded: 1024 peer\(s\), 1 kept, 1023 new'
 cp "$LAB_DIR/gwA.conf.orig" "$conf"
 hup 1 'configuration reloaded: 1 peer\(s\), 1 kept, 0 new or changed, 1023 removed'
-! grep -q 'cannot reach the network process' "$log" ||
+! grep -q 'cannot hand it to the network process' "$log" ||
 	lab_fail "a reload did not reach the network process"
 
 lab_step "a restart-only setting changed: said so, the rest applied"
