@@ -17,6 +17,7 @@ lab_require_tapbridge
 INITD=$LAB_ROOT/etc/init.d/tapbridge
 PIDFILE_A=
 npeers=
+restarted=
 
 # initd ACTION [CONFIG]: run the init script for gwA inside its namespace;
 # output in $LAB_DIR/initd.out, exit status returned.
@@ -144,13 +145,22 @@ wait_npeers 1
 lab_ping hA "$LAB_LAN4_B" 3 || lab_fail "hostA -> hostB after force-reload"
 lab_say "same daemon $pid1 through reload, refused reload and force-reload"
 
+# restart_from OLD: an init script restart must replace daemon OLD by a
+# live new one, whose PID it leaves in $restarted.
+restart_from()
+{
+	initd restart || lab_fail "init script restart failed"
+	restarted=$(init_pid)
+	[ -n "$restarted" ] && [ "$restarted" != "$1" ] &&
+		lab_pid_alive "$restarted" ||
+		lab_fail "restart: pid $1 -> '$restarted'"
+	LAB_ALL_PIDS+=("$restarted")
+	! lab_pid_alive "$1" || lab_fail "old daemon $1 survived the restart"
+}
+
 lab_step "restart"
-initd restart || lab_fail "init script restart failed"
-pid2=$(init_pid)
-[ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && lab_pid_alive "$pid2" ||
-	lab_fail "restart: pid $pid1 -> '$pid2'"
-LAB_ALL_PIDS+=("$pid2")
-! lab_pid_alive "$pid1" || lab_fail "old daemon $pid1 survived the restart"
+restart_from "$pid1"
+pid2=$restarted
 initd status || lab_fail "status after restart: exit $?, want 0"
 lab_wait_link
 lab_say "new daemon $pid2, link up"
@@ -159,12 +169,8 @@ lab_step "control-socket changed: restart still finds the running daemon"
 cp "$LAB_DIR/gwA.conf" "$LAB_DIR/gwA.conf.orig"
 sed -i "s|^control-socket .*|control-socket $LAB_DIR/moved.sock|" \
 	"$LAB_DIR/gwA.conf"
-initd restart || lab_fail "restart after a control-socket change failed"
-pid2b=$(init_pid)
-[ -n "$pid2b" ] && [ "$pid2b" != "$pid2" ] && lab_pid_alive "$pid2b" ||
-	lab_fail "restart: pid $pid2 -> '$pid2b'"
-LAB_ALL_PIDS+=("$pid2b")
-! lab_pid_alive "$pid2" || lab_fail "old daemon $pid2 survived the restart"
+restart_from "$pid2"
+pid2b=$restarted
 [ -S "$LAB_DIR/moved.sock" ] || lab_fail "the new daemon is not on moved.sock"
 initd status || lab_fail "status after the move: exit $?, want 0"
 cp "$LAB_DIR/gwA.conf.orig" "$LAB_DIR/gwA.conf"
