@@ -40,7 +40,7 @@ struct daemon {
 	struct bridge *bridge;
 	struct udp udp;
 	struct control *control;
-	bool control_paused;		/* all slots taken: fd not watched */
+	bool control_paused;		/* all slots taken, fd unwatched */
 	const char *pidfile_arg;	/* -p, or NULL */
 	char pidfile[CONFIG_PATH_MAX];	/* ours: removed at the end */
 	int pidfile_fd;			/* open and locked, or -1 */

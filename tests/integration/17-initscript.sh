@@ -325,12 +325,14 @@ by_hand legacy
 [ -s "$LAB_DIR/legacy.pid" ] || lab_fail "no legacy.pid next to legacy.sock"
 initd_default status "$LAB_DIR/legacy.conf" ||
 	lab_fail "status of the legacy daemon: exit $?, want 0"
-initd_default stop "$LAB_DIR/legacy.conf" || lab_fail "stop of the legacy daemon failed"
+initd_default stop "$LAB_DIR/legacy.conf" ||
+	lab_fail "stop of the legacy daemon failed"
 for ((i = 0; i < 100; i++)); do
 	lab_pid_alive "$hand_pid" || break
 	sleep 0.1
 done
-! lab_pid_alive "$hand_pid" || lab_fail "the legacy daemon $hand_pid survived stop"
+! lab_pid_alive "$hand_pid" ||
+	lab_fail "the legacy daemon $hand_pid survived stop"
 lab_assert_released A
 lab_say "daemon $hand_pid (pidfile legacy.pid) stopped by the new script"
 

@@ -343,8 +343,9 @@ grep -Eq '^reconnected [1-9]' "$LAB_DIR/silent.out" ||
 	lab_fail "silent clients were never dropped: $(cat "$LAB_DIR/silent.out")"
 ticks=$((t1 - t0))
 [ "$ticks" -lt 60 ] ||
-	lab_fail "network process used $ticks CPU ticks in 3 s with every slot taken (busy loop)"
-lab_say "$ticks CPU ticks in 3 s with every slot taken; $(tail -1 "$LAB_DIR/silent.out"); status answered"
+	lab_fail "network process: $ticks CPU ticks in 3 s, slots full (busy loop)"
+lab_say "$ticks CPU ticks in 3 s, slots full; $(tail -1 "$LAB_DIR/silent.out")"
+lab_say "status answered all the same"
 
 lab_finish
 echo "PASS: 18-status"
