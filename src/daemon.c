@@ -183,79 +183,119 @@ static int match_lan_mtu(struct daemon *d)
 	return bridge_set_mtu(d->bridge, c->interface, mtu);
 }
 
+/* The pidfile of -p, or by default the one next to the control socket:
+ * NAME.sock -> NAME.pid. */
+static void pidfile_path(const struct daemon *d, char *path, size_t len)
+{
+	const char *cs = d->cfg->control_socket;
+	size_t n = strlen(cs);
+
+	if (d->pidfile_arg) {
+		snprintf(path, len, "%s", d->pidfile_arg);
+		return;
+	}
+	if (n > 5 && !strcmp(cs + n - 5, ".sock"))
+		n -= 5;
+	snprintf(path, len, "%.*s.pid", (int)n, cs);
+}
+
+/* Say who holds the pidfile at fd: its PID, once it has written it. */
+static void pidfile_held(int fd, const char *path)
+{
+	char pid[16];
+	ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+	pid[n > 0 ? n : 0] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+	if (pid[0])
+		log_warnx("pidfile '%s' is held by the tapbridge running as "
+			  "pid %s", path, pid);
+	else
+		log_warnx("pidfile '%s' is held by a tapbridge that is "
+			  "starting", path);
+}
+
 /*
- * Open and lock the pidfile of -p, or by default the one next to the
- * control socket (NAME.sock -> NAME.pid), before going into the
- * background: a start that cannot have it fails with a message the
- * operator sees.  The lock keeps a second daemon from taking it over (and
- * from removing it at its own stop); the PID is written by put_pidfile once
- * it is known.  d->pidfile is set only while the file is ours.
+ * Open, lock (flock) and empty the pidfile before going into the
+ * background, so that a start that cannot have it fails where the
+ * operator sees it; detach writes the PID.  Not through a symbolic link,
+ * not into anything but a regular file.  The lock keeps a second daemon
+ * from taking the file over, or from removing it at its own stop; a file
+ * created here is removed again on failure, unless another holds it.
+ * d->pidfile is set only while the file is ours.
  */
 static int open_pidfile(struct daemon *d)
 {
-	const char *cs = d->cfg->control_socket;
 	char path[sizeof(d->pidfile)];
-	size_t n = strlen(cs);
-	struct stat st;
-	FILE *f;
-	int fd;
+	struct stat st, now;
+	int fd, created = 0, held = 0, tries;
 
-	if (n > 5 && !strcmp(cs + n - 5, ".sock"))
-		n -= 5;
-	if (d->pidfile_arg)
-		snprintf(path, sizeof(path), "%s", d->pidfile_arg);
-	else
-		snprintf(path, sizeof(path), "%.*s.pid", (int)n, cs);
-	/* Not through a symbolic link someone put there ... */
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-		  O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_warn("cannot write pidfile '%s'", path);
-		return -1;
-	}
-	/* ... nor into a FIFO or a device planted there. */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_warnx("cannot write pidfile '%s': not a regular file",
-			  path);
-		close(fd);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		char pid[16] = "";
-
-		if (errno == EWOULDBLOCK &&
-		    (f = fdopen(fd, "r")) != NULL) {
-			if (!fgets(pid, sizeof(pid), f))
-				pid[0] = '\0';
-			pid[strcspn(pid, "\n")] = '\0';
-			fclose(f);
-			log_warnx("pidfile '%s' is held by the tapbridge "
-				  "running as pid %s", path, pid);
+	pidfile_path(d, path, sizeof(path));
+	for (tries = 0; tries < 3; tries++) {
+		created = 1;
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+			  O_NONBLOCK | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == EEXIST) {
+			created = 0;
+			fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+				  O_CLOEXEC);
+		}
+		if (fd < 0) {
+			log_warn("cannot write pidfile '%s'", path);
 			return -1;
 		}
-		log_warn("cannot lock pidfile '%s'", path);
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			log_warnx("cannot write pidfile '%s': not a regular "
+				  "file", path);
+			goto fail;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			held = errno == EWOULDBLOCK;
+			if (held)
+				pidfile_held(fd, path);
+			else
+				log_warn("cannot lock pidfile '%s'", path);
+			goto fail;
+		}
+		/* A daemon that stops may have removed the file between
+		 * our open and our lock: the lock must be on the file that
+		 * is there. */
+		if (stat(path, &now) == 0 && now.st_dev == st.st_dev &&
+		    now.st_ino == st.st_ino)
+			break;
 		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		log_warnx("cannot write pidfile '%s': it keeps being replaced",
+			  path);
 		return -1;
 	}
 	if (ftruncate(fd, 0) < 0) {
 		log_warn("cannot write pidfile '%s'", path);
-		close(fd);
-		return -1;
+		goto fail;
 	}
 	d->pidfile_fd = fd;
 	snprintf(d->pidfile, sizeof(d->pidfile), "%s", path);
 	return 0;
+fail:
+	close(fd);
+	if (created && !held)
+		unlink(path);
+	return -1;
 }
 
-/* Write our PID into the pidfile open_pidfile locked; the descriptor (and
- * the lock) stay until the end. */
-static void put_pidfile(struct daemon *d)
+/* Our PID into the pidfile open_pidfile locked; the descriptor (and the
+ * lock) stay until the end. */
+static int put_pidfile(struct daemon *d)
 {
 	char buf[16];
 	int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 
-	if (pwrite(d->pidfile_fd, buf, (size_t)len, 0) != len)
-		log_warn("cannot write pidfile '%s'", d->pidfile);
+	if (pwrite(d->pidfile_fd, buf, (size_t)len, 0) == len)
+		return 0;
+	log_warn("cannot write pidfile '%s'", d->pidfile);
+	return -1;
 }
 
 /* 'control-group': members may ask for status too (mode 0660). */
@@ -287,6 +327,78 @@ static void raise_held(const sigset_t *held)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigismember(held, sigs[i]) == 1)
 			raise(sigs[i]);	/* blocked: waits for the loop */
+}
+
+void daemon_null_streams(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < 3; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+/*
+ * Go into the background as daemon(3) would (a new process in a new
+ * session, standard streams on /dev/null, the working directory kept: a
+ * relative path, -c or a key, must mean at a reload what it meant at the
+ * start), except that the process the shell waits for ends only once the
+ * daemon has written its PID into the pidfile: exit status 0 then means
+ * running, and the pidfile holds the PID from then on.  Returns 0 in the
+ * daemon, -1 if that failed (said on standard error, which the shell
+ * still sees; the original process exits 1 once the failed daemon has
+ * undone its setup and ended).
+ */
+static int detach(struct daemon *d)
+{
+	sigset_t held;
+	char ok = 0;
+	pid_t pid;
+	int p[2];
+
+	/* Signals held during setup would stay with the process that
+	 * exits: raise them again in the daemon. */
+	sigpending(&held);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		log_warn("cannot go into the background");
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		log_warn("cannot go into the background");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &ok, 1) < 0 && errno == EINTR)
+			;
+		_exit(ok == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	/* Open until this process ends, also through its teardown. */
+	d->ready_fd = p[1];
+	if (setsid() < 0) {
+		log_warn("cannot go into the background");
+		return -1;
+	}
+	raise_held(&held);
+	if (put_pidfile(d) < 0)
+		return -1;
+	daemon_null_streams();
+	ok = 1;
+	if (write(d->ready_fd, &ok, 1) != 1)
+		return -1;
+	close(d->ready_fd);
+	d->ready_fd = -1;
+	return 0;
 }
 
 /* Everything up to the fork, in the order teardown undoes it. */
@@ -385,6 +497,8 @@ static void teardown(struct daemon *d)
 		unlink(d->pidfile);	/* before the lock goes */
 	if (d->pidfile_fd >= 0)
 		close(d->pidfile_fd);
+	if (d->ready_fd >= 0)
+		close(d->ready_fd);	/* the shell's process exits 1 now */
 }
 
 int daemon_run(struct config **cfg, enum daemon_mode mode,
@@ -397,7 +511,7 @@ int daemon_run(struct config **cfg, enum daemon_mode mode,
 	memset(&d, 0, sizeof(d));
 	d.cfg = *cfg;
 	d.mode = mode;
-	d.tap_fd = d.ipc = d.pidfile_fd = -1;
+	d.tap_fd = d.ipc = d.pidfile_fd = d.ready_fd = -1;
 	d.udp.fd = -1;
 	d.pidfile_arg = pidfile;
 	if (pidfile && strlen(pidfile) >= sizeof(d.pidfile)) {
@@ -419,23 +533,13 @@ int daemon_run(struct config **cfg, enum daemon_mode mode,
 	if ((mode == DAEMON_BACKGROUND || pidfile) && open_pidfile(&d) < 0)
 		goto out;
 	if (mode == DAEMON_BACKGROUND) {
-		sigset_t held;
-
-		/* Signals held during setup would stay with the process that
-		 * exits in daemon(): raise them again in the daemon. */
-		sigpending(&held);
-		/* The working directory stays: a relative path (-c, keys)
-		 * must mean at a reload what it meant at the start. */
-		if (daemon(1, 0) < 0) {
-			log_warn("cannot go into the background");
+		if (detach(&d) < 0)
 			goto out;
-		}
-		raise_held(&held);
 		log_init(LOG_TO_SYSLOG, log_verbosity(), "tapbridge");
 		bridge_claim(d.bridge);	/* our pid changed */
+	} else if (pidfile && put_pidfile(&d) < 0) {
+		goto out;
 	}
-	if (d.pidfile_fd >= 0)
-		put_pidfile(&d);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("socketpair");
 		goto out;

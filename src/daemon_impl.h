@@ -44,6 +44,7 @@ struct daemon {
 	const char *pidfile_arg;	/* -p, or NULL */
 	char pidfile[CONFIG_PATH_MAX];	/* ours: removed at the end */
 	int pidfile_fd;			/* open and locked, or -1 */
+	int ready_fd;			/* detach's pipe, while it waits */
 	int ipc;			/* our end of the socketpair */
 	pid_t child;
 	int child_status;
@@ -87,6 +88,9 @@ int daemon_peer_keys_usable(const struct config *c,
 int daemon_specs_make(const struct config *c, const struct udp *u,
 		      struct peer_spec **out);
 void daemon_specs_free(struct peer_spec *s);
+
+/* daemon.c: standard input, output and error on /dev/null. */
+void daemon_null_streams(void);
 
 /* daemon_net.c: the network process; never returns. */
 void daemon_net_main(struct daemon *d) __attribute__((noreturn));

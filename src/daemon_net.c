@@ -230,21 +230,6 @@ static int net_setup(struct daemon *d)
 	return 0;
 }
 
-#ifndef TAPBRIDGE_SANITIZE
-static void null_streams(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), i;
-
-	if (fd < 0)
-		return;
-	for (i = 0; i < 3; i++)
-		if (fd != i)
-			dup2(fd, i);
-	if (fd > 2)
-		close(fd);
-}
-#endif
-
 /* The network process: never returns. */
 void daemon_net_main(struct daemon *d)
 {
@@ -264,7 +249,7 @@ void daemon_net_main(struct daemon *d)
 	/* Nor its standard streams (the journal under systemd): every line
 	 * goes through the parent.  Sanitizer builds keep stderr for their
 	 * reports. */
-	null_streams();
+	daemon_null_streams();
 #endif
 	if (net_setup(d) < 0)
 		goto out;

@@ -88,6 +88,16 @@ on_exit()
 			sleep 0.1
 		done
 	done
+	# Default pidfiles of this run's init script starts (/run).
+	for f in /run/tapbridge/"$LAB_P"-*.pid; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null)
+		[ -z "$pid" ] || ! lab_pid_alive "$pid" || {
+			LAB_ALL_PIDS+=("$pid")
+			kill -TERM "$pid" 2>/dev/null
+		}
+		rm -f "$f"
+	done
 	lab_down
 }
 
@@ -288,7 +298,7 @@ no_start()
 	[ ! -e "$LAB_DIR/gwA.sock" ] || lab_fail "$name: control socket left"
 }
 
-lab_step "no pidfile, no start: a link, a FIFO, a missing directory, a lock"
+lab_step "no pidfile, no start: a link, a FIFO, no directory, another daemon's"
 echo "not a pid" >"$LAB_DIR/victim"
 ln -s "$LAB_DIR/victim" "$LAB_DIR/sym.pid"
 no_start sym "cannot write pidfile '.*/sym.pid'" -p "$LAB_DIR/sym.pid"
@@ -301,59 +311,83 @@ no_start fifo "pidfile '.*/fifo.pid': not a regular file" \
 [ -p "$LAB_DIR/fifo.pid" ] || lab_fail "the daemon removed the planted FIFO"
 no_start nodir "cannot write pidfile '.*/nodir/x.pid'" \
 	-p "$LAB_DIR/nodir/x.pid"
-# A pidfile another process holds, as a running tapbridge does (flock).
-echo 4242 >"$LAB_DIR/held.pid"
-# (It waits for the lock: the probes below hold it for a moment.)
-lab_bg gwA "$LAB_DIR/flock.out" flock "$LAB_DIR/held.pid" sleep 30
-flock_pid=$LAB_LAST_PID
-for ((i = 0; i < 50; i++)); do
-	flock -n "$LAB_DIR/held.pid" true || break
+# A pidfile a running tapbridge holds: a second daemon of another
+# configuration (its own TAP, bridge, port, socket, and a veth for LAN port)
+# given the same -p is refused and changes nothing.
+lab_in gwA "$TAPBRIDGE" -c "$LAB_DIR/gwA.conf" -p "$LAB_DIR/held.pid" \
+	>"$LAB_DIR/first.out" 2>&1 ||
+	lab_fail "background start with -p held.pid failed: $(cat "$LAB_DIR/first.out")"
+first=$(cat "$LAB_DIR/held.pid")
+# (The PID is in the pidfile by the time the start returns.)
+[ -n "$first" ] && lab_pid_alive "$first" ||
+	lab_fail "no live daemon in held.pid right after the start: '$first'"
+LAB_ALL_PIDS+=("$first")
+lab_in gwA ip link add lanx type veth peer name lany ||
+	lab_fail "cannot add a veth pair in gwA"
+sed -e "s|^interface .*|interface tap1|" -e "s|^bridge .*|bridge br1|" \
+	-e "s|^lan-port .*|lan-port lanx|" \
+	-e "s|^\(listen .*:\)$LAB_PORT\$|\1$((LAB_PORT + 1))|" \
+	-e "s|^control-socket .*|control-socket $LAB_DIR/other.sock|" \
+	"$LAB_DIR/gwA.conf" >"$LAB_DIR/other.conf"
+lab_in gwA timeout 20 "$TAPBRIDGE" -c "$LAB_DIR/other.conf" \
+	-p "$LAB_DIR/held.pid" >"$LAB_DIR/other.out" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] ||
+	lab_fail "second daemon on held.pid: exit $rc: $(cat "$LAB_DIR/other.out")"
+grep -q "pidfile '.*/held.pid' is held by the tapbridge running as pid $first" \
+	"$LAB_DIR/other.out" ||
+	lab_fail "second daemon: unclear refusal: $(cat "$LAB_DIR/other.out")"
+[ "$(cat "$LAB_DIR/held.pid")" = "$first" ] ||
+	lab_fail "held.pid changed: $(cat "$LAB_DIR/held.pid")"
+! lab_in gwA ip link show br1 >/dev/null 2>&1 || lab_fail "br1 left behind"
+! lab_in gwA ip link show tap1 >/dev/null 2>&1 || lab_fail "tap1 left behind"
+[ ! -e "$LAB_DIR/other.sock" ] || lab_fail "other.sock left behind"
+lab_in gwA ip link show lanx | grep -q master && lab_fail "lanx left enslaved"
+lab_in gwA ip link del lanx
+kill -HUP "$first"
+sleep 0.5
+[ "$(cat "$LAB_DIR/held.pid")" = "$first" ] && lab_pid_alive "$first" ||
+	lab_fail "held.pid or its daemon lost after a reload"
+kill -TERM "$first"
+for ((i = 0; i < 100; i++)); do
+	lab_pid_alive "$first" || break
 	sleep 0.1
 done
-! flock -n "$LAB_DIR/held.pid" true ||
-	lab_fail "flock(1) did not take held.pid: $(cat "$LAB_DIR/flock.out")"
-no_start held "pidfile '.*/held.pid' is held by the tapbridge running as pid 4242" \
-	-p "$LAB_DIR/held.pid"
-[ "$(cat "$LAB_DIR/held.pid")" = 4242 ] ||
-	lab_fail "the held pidfile was changed: $(cat "$LAB_DIR/held.pid")"
-lab_reap "$flock_pid" 20
+! lab_pid_alive "$first" || lab_fail "daemon $first still running after SIGTERM"
+[ ! -e "$LAB_DIR/held.pid" ] || lab_fail "held.pid left after the stop"
+lab_assert_released A
 lab_say "each refused before detaching, nothing left, nothing overwritten"
 
-lab_step "a daemon started by the previous init script (no -p) is found"
-by_hand legacy
-[ -n "$hand_pid" ] || lab_fail "cannot find the daemon started with legacy.conf"
-[ -s "$LAB_DIR/legacy.pid" ] || lab_fail "no legacy.pid next to legacy.sock"
-initd_default status "$LAB_DIR/legacy.conf" ||
+lab_step "a daemon an older init script started (no -p): found, restarted"
+by_hand "$LAB_P-legacy"
+old=$hand_pid
+[ -n "$old" ] || lab_fail "cannot find the daemon started with $LAB_P-legacy.conf"
+[ -s "$LAB_DIR/$LAB_P-legacy.pid" ] ||
+	lab_fail "no $LAB_P-legacy.pid next to its control socket"
+initd_default status "$LAB_DIR/$LAB_P-legacy.conf" ||
 	lab_fail "status of the legacy daemon: exit $?, want 0"
-initd_default stop "$LAB_DIR/legacy.conf" ||
-	lab_fail "stop of the legacy daemon failed"
-for ((i = 0; i < 100; i++)); do
-	lab_pid_alive "$hand_pid" || break
-	sleep 0.1
-done
-! lab_pid_alive "$hand_pid" ||
-	lab_fail "the legacy daemon $hand_pid survived stop"
-lab_assert_released A
-lab_say "daemon $hand_pid (pidfile legacy.pid) stopped by the new script"
-
-lab_step "the default pidfile: /run/tapbridge/NAME.pid"
-cp "$LAB_DIR/gwA.conf" "$LAB_DIR/$LAB_P-default.conf"
-defpid=/run/tapbridge/$LAB_P-default.pid
-initd_default start "$LAB_DIR/$LAB_P-default.conf" ||
-	lab_fail "start with the default pidfile failed"
-pid6=$(cat "$defpid" 2>/dev/null)
-[ -n "$pid6" ] && lab_pid_alive "$pid6" || lab_fail "no live daemon in $defpid"
-LAB_ALL_PIDS+=("$pid6")
-initd_default stop "$LAB_DIR/$LAB_P-default.conf" ||
+# The restarted daemon gets the default pidfile, /run/tapbridge/NAME.pid.
+defpid=/run/tapbridge/$LAB_P-legacy.pid
+initd_default restart "$LAB_DIR/$LAB_P-legacy.conf" ||
+	lab_fail "restart of the legacy daemon failed"
+new=$(cat "$defpid" 2>/dev/null)
+[ -n "$new" ] && [ "$new" != "$old" ] && lab_pid_alive "$new" ||
+	lab_fail "no new live daemon in $defpid: '$new'"
+LAB_ALL_PIDS+=("$new")
+! lab_pid_alive "$old" || lab_fail "the legacy daemon $old survived restart"
+[ ! -e "$LAB_DIR/$LAB_P-legacy.pid" ] || lab_fail "legacy pidfile left behind"
+initd_default status "$LAB_DIR/$LAB_P-legacy.conf" ||
+	lab_fail "status after the restart: exit $?, want 0"
+initd_default stop "$LAB_DIR/$LAB_P-legacy.conf" ||
 	lab_fail "stop with the default pidfile failed"
 for ((i = 0; i < 100; i++)); do
-	lab_pid_alive "$pid6" || break
+	lab_pid_alive "$new" || break
 	sleep 0.1
 done
-! lab_pid_alive "$pid6" || lab_fail "daemon $pid6 survived stop"
+! lab_pid_alive "$new" || lab_fail "daemon $new survived stop"
 [ ! -e "$defpid" ] || lab_fail "$defpid left behind"
 lab_assert_released A
-lab_say "daemon $pid6 in $defpid, stopped, nothing left"
+lab_say "legacy daemon $old replaced by $new ($defpid), stopped, nothing left"
 
 if command -v strace >/dev/null; then
 	lab_step "SIGTERM during a background start: the daemon stops once up"
