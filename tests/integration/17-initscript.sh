@@ -5,7 +5,10 @@
 # in the configuration; stop -> status stopped (3) and the LAN port
 # released; start with a broken configuration fails, prints the file:line
 # error and starts nothing.  The script's pidfile (-p) is in a directory
-# with a blank in its name.  A daemon started by hand in the
+# with a blank in its name.  A link, a FIFO, a missing directory or another
+# running daemon's pidfile makes a start fail before it detaches, leaving
+# nothing; a daemon an older script started (pidfile next to its control
+# socket) is found and restarted.  A daemon started by hand in the
 # background from the lab's directory with relative paths (-c, private-key)
 # reloads all the same.  The script gets the lab's files
 # through its environment (never /etc).
