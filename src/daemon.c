@@ -239,6 +239,8 @@ static int open_pidfile(struct daemon *d)
 			created = 0;
 			fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
 				  O_CLOEXEC);
+			if (fd < 0 && errno == ENOENT)
+				continue;	/* just removed: create it */
 		}
 		if (fd < 0) {
 			log_warn("cannot write pidfile '%s'", path);
@@ -279,9 +281,9 @@ static int open_pidfile(struct daemon *d)
 	snprintf(d->pidfile, sizeof(d->pidfile), "%s", path);
 	return 0;
 fail:
-	close(fd);
 	if (created && !held)
-		unlink(path);
+		unlink(path);	/* before the lock, if any, goes */
+	close(fd);
 	return -1;
 }
 
@@ -319,14 +321,18 @@ static int control_allow_group(const struct config *c)
 	return 0;
 }
 
-static void raise_held(const sigset_t *held)
+/* Pass the stop and reload signals pending here (blocked since the start)
+ * on to process to. */
+static void forward_held(pid_t to)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	sigset_t held;
 	size_t i;
 
+	sigpending(&held);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigismember(held, sigs[i]) == 1)
-			raise(sigs[i]);	/* blocked: waits for the loop */
+		if (sigismember(&held, sigs[i]) == 1)
+			kill(to, sigs[i]);	/* blocked there: the loop's */
 }
 
 void daemon_null_streams(void)
@@ -348,21 +354,18 @@ void daemon_null_streams(void)
  * relative path, -c or a key, must mean at a reload what it meant at the
  * start), except that the process the shell waits for ends only once the
  * daemon has written its PID into the pidfile: exit status 0 then means
- * running, and the pidfile holds the PID from then on.  Returns 0 in the
+ * running, and the pidfile holds the PID from then on; a SIGTERM or SIGHUP
+ * it got meanwhile is passed on to the daemon.  Returns 0 in the
  * daemon, -1 if that failed (said on standard error, which the shell
  * still sees; the original process exits 1 once the failed daemon has
  * undone its setup and ended).
  */
 static int detach(struct daemon *d)
 {
-	sigset_t held;
 	char ok = 0;
 	pid_t pid;
 	int p[2];
 
-	/* Signals held during setup would stay with the process that
-	 * exits: raise them again in the daemon. */
-	sigpending(&held);
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		log_warn("cannot go into the background");
 		return -1;
@@ -380,6 +383,10 @@ static int detach(struct daemon *d)
 		close(p[1]);
 		while (read(p[0], &ok, 1) < 0 && errno == EINTR)
 			;
+		/* A SIGTERM or SIGHUP sent to this process, during setup
+		 * or since the fork, is the daemon's: pass it on. */
+		if (ok == 1)
+			forward_held(pid);
 		_exit(ok == 1 ? 0 : 1);
 	}
 	close(p[0]);
@@ -389,7 +396,7 @@ static int detach(struct daemon *d)
 		log_warn("cannot go into the background");
 		return -1;
 	}
-	raise_held(&held);
+	bridge_claim(d->bridge);	/* our pid changed */
 	if (put_pidfile(d) < 0)
 		return -1;
 	daemon_null_streams();
@@ -536,7 +543,6 @@ int daemon_run(struct config **cfg, enum daemon_mode mode,
 		if (detach(&d) < 0)
 			goto out;
 		log_init(LOG_TO_SYSLOG, log_verbosity(), "tapbridge");
-		bridge_claim(d.bridge);	/* our pid changed */
 	} else if (pidfile && put_pidfile(&d) < 0) {
 		goto out;
 	}

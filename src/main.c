@@ -1,6 +1,7 @@
 /*
  * main.c -- tapbridge's command line: parse argv, wire the modules.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,15 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	int fd;
+
+	/* Descriptors 0 to 2 open, on /dev/null if they were not: a socket
+	 * must not take one, to be covered by /dev/null when the daemon
+	 * goes into the background. */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
 	log_init(LOG_TO_STDERR, 0, "tapbridge");
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialise");
