@@ -60,6 +60,17 @@ init_pid()
 	cat "$INITPID" 2>/dev/null
 }
 
+# gone PID WHEN: daemon PID must have ended within 10 s.
+gone()
+{
+	local i
+	for ((i = 0; i < 100; i++)); do
+		lab_pid_alive "$1" || return 0
+		sleep 0.1
+	done
+	lab_fail "daemon $1 still running $2"
+}
+
 # wait_npeers N: poll (at most 5 s) until gwA's status shows N peers; the
 # count seen last is left in npeers.
 wait_npeers()
@@ -192,11 +203,7 @@ pid2=$pid2b
 
 lab_step "stop"
 initd stop || lab_fail "init script stop failed"
-for ((i = 0; i < 50; i++)); do
-	lab_pid_alive "$pid2" || break
-	sleep 0.1
-done
-! lab_pid_alive "$pid2" || lab_fail "daemon $pid2 still running after stop"
+gone "$pid2" "after stop"
 initd status
 rc=$?
 [ "$rc" -eq 3 ] || lab_fail "status after stop: exit $rc, want 3"
@@ -246,11 +253,7 @@ wait_npeers 2
 [ "$npeers" = 2 ] ||
 	lab_fail "the reload did not find rel.conf or gwA.key: '$npeers' peer(s), want 2"
 kill -TERM "$pid3"
-for ((i = 0; i < 100; i++)); do
-	lab_pid_alive "$pid3" || break
-	sleep 0.1
-done
-! lab_pid_alive "$pid3" || lab_fail "daemon $pid3 still running after SIGTERM"
+gone "$pid3" "after SIGTERM"
 lab_assert_released A
 lab_say "daemon $pid3 (cwd $LAB_DIR) reloaded rel.conf and gwA.key"
 
@@ -353,11 +356,7 @@ sleep 0.5
 [ "$(cat "$LAB_DIR/held.pid")" = "$first" ] && lab_pid_alive "$first" ||
 	lab_fail "held.pid or its daemon lost after a reload"
 kill -TERM "$first"
-for ((i = 0; i < 100; i++)); do
-	lab_pid_alive "$first" || break
-	sleep 0.1
-done
-! lab_pid_alive "$first" || lab_fail "daemon $first still running after SIGTERM"
+gone "$first" "after SIGTERM"
 [ ! -e "$LAB_DIR/held.pid" ] || lab_fail "held.pid left after the stop"
 lab_assert_released A
 lab_say "each refused before detaching, nothing left, nothing overwritten"
@@ -384,11 +383,7 @@ initd_default status "$LAB_DIR/$LAB_P-legacy.conf" ||
 	lab_fail "status after the restart: exit $?, want 0"
 initd_default stop "$LAB_DIR/$LAB_P-legacy.conf" ||
 	lab_fail "stop with the default pidfile failed"
-for ((i = 0; i < 100; i++)); do
-	lab_pid_alive "$new" || break
-	sleep 0.1
-done
-! lab_pid_alive "$new" || lab_fail "daemon $new survived stop"
+gone "$new" "after stop"
 [ ! -e "$defpid" ] || lab_fail "$defpid left behind"
 lab_assert_released A
 lab_say "legacy daemon $old replaced by $new ($defpid), stopped, nothing left"
