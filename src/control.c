@@ -13,6 +13,7 @@
 
 #include "tapbridge/control.h"
 #include "tapbridge/log.h"
+#include "tapbridge/loop.h"
 
 #include "control_impl.h"
 
@@ -39,15 +40,6 @@ struct control {
 		size_t len, sent;
 	} client[CONTROL_CLIENTS];
 };
-
-/* The data path's clock (CLOCK_MONOTONIC, ms). */
-static uint64_t now_of(struct datapath *dp)
-{
-	struct datapath_info info;
-
-	datapath_info(dp, &info);
-	return info.now_ms;
-}
 
 static int fill_sun(struct sockaddr_un *sun, const char *path)
 {
@@ -244,7 +236,7 @@ static int serve(struct control_client *cl, struct datapath *dp,
 
 void control_tick(struct control *c, struct datapath *dp)
 {
-	uint64_t now = now_of(dp);
+	uint64_t now = loop_now_ms();
 	int i;
 
 	for (i = 0; i < CONTROL_CLIENTS; i++)
@@ -277,7 +269,7 @@ void control_serve(struct control *c, struct datapath *dp)
 		if (fd < 0)
 			break;
 		cl->fd = fd;
-		cl->since_ms = now_of(dp);
+		cl->since_ms = loop_now_ms();
 		if (serve(cl, dp, cl->since_ms))
 			drop_client(cl);
 	}

@@ -29,6 +29,16 @@ static void free_config(struct config *c)
 	}
 }
 
+/* The oldest reload awaiting its answer, taken off the queue. */
+static struct config *pending_shift(struct daemon *d)
+{
+	struct config *c = d->pending[0].cfg;
+
+	memmove(d->pending, d->pending + 1,
+		--d->npending * sizeof(d->pending[0]));
+	return c;
+}
+
 /*
  * The network process answered reload seq: ok or not.  Reloads are
  * answered in order, each is a whole configuration, and the one it took
@@ -37,23 +47,18 @@ static void free_config(struct config *c)
  */
 static void priv_reload_done(struct daemon *d, uint32_t seq, bool ok)
 {
-	struct pending_reload *r = d->pending;
-
-	while (d->npending && (int32_t)(r[0].seq - seq) < 0) {
-		free_config(r[0].cfg);
-		memmove(r, r + 1, --d->npending * sizeof(*r));
-	}
-	if (!d->npending || r[0].seq != seq)
+	while (d->npending && (int32_t)(d->pending[0].seq - seq) < 0)
+		free_config(pending_shift(d));
+	if (!d->npending || d->pending[0].seq != seq)
 		return;		/* not one we are waiting for */
 	if (ok) {
 		free_config(d->cfg);
-		d->cfg = r[0].cfg;
+		d->cfg = pending_shift(d);
 	} else {
 		log_warnx("reload failed in the network process; it keeps "
 			  "its configuration");
-		free_config(r[0].cfg);
+		free_config(pending_shift(d));
 	}
-	memmove(r, r + 1, --d->npending * sizeof(*r));
 }
 
 void daemon_priv_forget_reloads(struct daemon *d)
@@ -62,34 +67,26 @@ void daemon_priv_forget_reloads(struct daemon *d)
 		free_config(d->pending[--d->npending].cfg);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * priv_send on the non-blocking IPC socket, waiting for room until
- * deadline (mono_ms): a reload of many peers fills the socket faster than
+ * deadline (loop_now_ms): a reload of many peers fills the socket faster than
  * the network process, busy with frames, reads it.
  */
 static int reload_send(struct daemon *d, enum priv_type type,
-		       const void *body, size_t len, int64_t deadline)
+		       const void *body, size_t len, uint64_t deadline)
 {
 	struct pollfd p = { .fd = d->ipc, .events = POLLOUT };
-	int64_t left;
+	uint64_t now;
 
 	while (priv_send(d->ipc, type, body, len) < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		left = deadline - mono_ms();
-		if (left <= 0) {
+		now = loop_now_ms();
+		if (now >= deadline) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR)
 			return -1;
 	}
 	return 0;
@@ -100,7 +97,7 @@ static int priv_reload_send(struct daemon *d, const struct config *c,
 			    const struct peer_spec *specs,
 			    const struct keys_secret *priv)
 {
-	int64_t deadline = mono_ms() + RELOAD_SEND_MS;
+	uint64_t deadline = loop_now_ms() + RELOAD_SEND_MS;
 	struct priv_reload r;
 	size_t i;
 	int rc = 0, err = 0;
@@ -122,7 +119,7 @@ static int priv_reload_send(struct daemon *d, const struct config *c,
 	 * then refuses and wipes the incomplete reload (one that never gets
 	 * its end is replaced by the next reload). */
 	rc |= reload_send(d, PRIV_RELOAD_END, NULL, 0,
-			  rc ? mono_ms() + 1000 : deadline);
+			  rc ? loop_now_ms() + 1000 : deadline);
 	sodium_memzero(&r, sizeof(r));
 	if (err)
 		errno = err;	/* the first failure is the one to tell */
@@ -167,11 +164,8 @@ static void priv_reload(struct daemon *d)
 	}
 	priv_notify("READY=1");
 	/* The running configuration once the network process took it. */
-	if (d->npending == PENDING_RELOADS) {
-		free_config(d->pending[0].cfg);	/* superseded anyway */
-		memmove(d->pending, d->pending + 1,
-			--d->npending * sizeof(d->pending[0]));
-	}
+	if (d->npending == PENDING_RELOADS)
+		free_config(pending_shift(d));	/* superseded anyway */
 	d->pending[d->npending].seq = d->reload_seq;
 	d->pending[d->npending++].cfg = c;
 	c = NULL;

@@ -4,24 +4,16 @@
  * dp_tx.c, the receive path in dp_rx.c, handshakes in dp_handshake.c.
  */
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "tapbridge/log.h"
+#include "tapbridge/loop.h"
 #include "tapbridge/tap.h"
 
 #include "datapath_impl.h"
 
 #define ROUTE_CHECK_MS	1000	/* ask the kernel for the route MTU */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* gro hands back every frame and super-frame to write, vnet header first. */
 static void emit_to_tap(void *ctx, const uint8_t *vnet, const uint8_t *frame,
@@ -56,7 +48,7 @@ struct datapath *datapath_new(const struct datapath_setup *setup)
 	dp->clamp_mss = setup->clamp_mss;
 	snprintf(dp->interface, sizeof(dp->interface), "%s", setup->interface);
 	snprintf(dp->bridge, sizeof(dp->bridge), "%s", setup->bridge);
-	dp->now = now_ms();
+	dp->now = loop_now_ms();
 	ratelimit_init(&dp->rl);
 	return dp;
 
@@ -90,7 +82,7 @@ int datapath_tap_ready(struct datapath *dp)
 	unsigned i;
 	int n;
 
-	dp->now = now_ms();
+	dp->now = loop_now_ms();
 	n = tap_read_batch(dp->tap_fd, dp->pool, &b);
 	for (i = 0; i < b.n; i++)
 		dp_tx_from_tap(dp, b.p[i]);
@@ -135,7 +127,7 @@ void datapath_tick(struct datapath *dp)
 {
 	size_t i;
 
-	dp->now = now_ms();
+	dp->now = loop_now_ms();
 	check_too_big(dp);
 	for (i = 0; i < dp->npeers; i++) {
 		struct peer *peer = &dp->peers[i];
@@ -156,7 +148,7 @@ void datapath_start(struct datapath *dp)
 {
 	size_t i;
 
-	dp->now = now_ms();
+	dp->now = loop_now_ms();
 	for (i = 0; i < dp->npeers; i++)
 		if (dp->peers[i].endpoint.sa.sa_family != AF_UNSPEC)
 			peer_want_handshake(&dp->peers[i], dp->now);
@@ -171,7 +163,7 @@ int datapath_udp_ready(struct datapath *dp)
 	unsigned i;
 	int n;
 
-	dp->now = now_ms();
+	dp->now = loop_now_ms();
 	n = udp_recv_batch(dp->udp, dp->pool, &b);
 	for (i = 0; i < b.n; i++)
 		dp_rx_datagrams(dp, b.p[i]);
@@ -194,7 +186,7 @@ void datapath_info(struct datapath *dp, struct datapath_info *out)
 	out->gro = gro_stats(dp->gro);
 	out->peers = dp->peers;
 	out->npeers = dp->npeers;
-	out->now_ms = now_ms();
+	out->now_ms = loop_now_ms();
 }
 
 static struct peer *peer_named(struct datapath *dp, const char *name)
@@ -222,7 +214,7 @@ int datapath_reload(struct datapath *dp, const struct peer_spec *specs,
 		free(reused);
 		return -1;
 	}
-	dp->now = now_ms();
+	dp->now = loop_now_ms();
 	for (i = 0; i < n; i++) {
 		struct peer *old = peer_named(dp, specs[i].name);
 

@@ -100,6 +100,14 @@ void loop_del(struct loop *l, int fd)
 		}
 }
 
+uint64_t loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void on_timer(void *cookie)
 {
 	struct loop *l = cookie;

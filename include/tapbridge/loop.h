@@ -9,6 +9,8 @@
 #ifndef TAPBRIDGE_LOOP_H
 #define TAPBRIDGE_LOOP_H
 
+#include <stdint.h>
+
 struct loop;
 
 /* loop_new(): a loop with no handlers, or NULL (logged). */
@@ -21,6 +23,9 @@ void loop_free(struct loop *l);
 int loop_add(struct loop *l, int fd, void (*fn)(void *), void *cookie);
 /* loop_del(l, fd): stop watching fd. */
 void loop_del(struct loop *l, int fd);
+
+/* loop_now_ms(): CLOCK_MONOTONIC in milliseconds, the clock of timeouts. */
+uint64_t loop_now_ms(void);
 
 /* loop_tick(l, ms, fn, cookie): call fn(cookie) every ms milliseconds.
  * Returns 0, or -1 (logged). */

@@ -42,7 +42,8 @@ fuzz_srcs_datagram   := src/datapath.c src/dp_rx.c src/dp_tx.c \
 			src/dp_handshake.c src/peer.c src/handshake.c \
 			src/session.c src/keys.c src/log.c src/frame.c \
 			src/gro.c src/gso.c src/mss.c src/tap.c src/udp.c \
-			src/pkt.c src/pmtu.c src/ratelimit.c $(FUZZ_SUPPORT)
+			src/pkt.c src/pmtu.c src/ratelimit.c src/loop.c \
+			$(FUZZ_SUPPORT)
 # Inputs may be larger than libFuzzer's default 4096 bytes where the
 # parser takes more: jumbo fragments, UDP GRO buffers.
 fuzz_maxlen_datagram := -max_len=20000
