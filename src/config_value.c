@@ -331,8 +331,9 @@ int cv_public_key(const char *kw, const char *val, uint8_t key[KEYS_LEN],
 		  char why[CV_WHY_MAX])
 {
 	if (keys_from_base64(key, val) < 0)
-		return fail(why, "'%s' is not a base64 key of %d bytes (make "
-			    "one with 'tapbridge genkey | tapbridge pubkey')",
+		return fail(why, "'%s' is not a base64 key of %d bytes (paste "
+			    "the peer's: what 'tapbridge pubkey' prints on "
+			    "the peer)",
 			    kw, KEYS_LEN);
 	if (sodium_is_zero(key, KEYS_LEN))
 		return fail(why, "'%s' is all zeros, not a public key", kw);

@@ -55,17 +55,31 @@ struct keys_secret *daemon_load_private(const struct config *c)
 int daemon_peer_keys_usable(const struct config *c,
 			    const struct keys_secret *priv)
 {
+	uint8_t own[KEYS_LEN];
 	size_t i;
 	int rc = 0;
 
+	/* A peer given this gateway's own public key (a paste from the
+	 * wrong side) could never complete a handshake. */
+	if (crypto_scalarmult_base(own, priv->key) != 0)
+		memset(own, 0, sizeof(own));
 	for (i = 0; i < c->npeers; i++) {
-		if (handshake_pub_usable(priv, c->peers[i].public_key))
-			continue;
-		log_warnx("%s:%d: peer '%s': public key is not usable: it "
-			  "gives no shared secret with this gateway's key",
-			  c->file, c->peers[i].public_key_line,
-			  c->peers[i].name);
-		rc = -1;
+		const struct config_peer *p = &c->peers[i];
+
+		if (sodium_memcmp(p->public_key, own, sizeof(own)) == 0) {
+			log_warnx("%s:%d: peer '%s': public key is this "
+				  "gateway's own (from 'private-key'): give the "
+				  "peer's, the output of 'tapbridge pubkey' on "
+				  "the peer", c->file, p->public_key_line,
+				  p->name);
+			rc = -1;
+		} else if (!handshake_pub_usable(priv, p->public_key)) {
+			log_warnx("%s:%d: peer '%s': public key is not usable: "
+				  "it gives no shared secret with this "
+				  "gateway's key", c->file, p->public_key_line,
+				  p->name);
+			rc = -1;
+		}
 	}
 	return rc;
 }
@@ -300,11 +314,13 @@ static int put_pidfile(struct daemon *d)
 	return -1;
 }
 
-/* 'control-group': members may ask for status too (mode 0660). */
-static int control_allow_group(const struct config *c)
+/* The group of 'control-group' (-1 for none): 0, or -1 (logged) if it
+ * does not exist. */
+static int control_group_gid(const struct config *c, gid_t *gid)
 {
 	struct group *gr;
 
+	*gid = (gid_t)-1;
 	if (!c->control_group[0])
 		return 0;
 	gr = getgrnam(c->control_group);
@@ -313,7 +329,20 @@ static int control_allow_group(const struct config *c)
 			  c->control_group_line, c->control_group);
 		return -1;
 	}
-	if (chown(c->control_socket, (uid_t)-1, gr->gr_gid) < 0 ||
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/* 'control-group': members may ask for status too (mode 0660). */
+static int control_allow_group(const struct config *c)
+{
+	gid_t gid;
+
+	if (control_group_gid(c, &gid) < 0)
+		return -1;
+	if (gid == (gid_t)-1)
+		return 0;
+	if (chown(c->control_socket, (uid_t)-1, gid) < 0 ||
 	    chmod(c->control_socket, 0660) < 0) {
 		log_warn("control socket '%s'", c->control_socket);
 		return -1;
@@ -601,7 +630,11 @@ int daemon_check(const struct config *c)
 		rc = -1;
 	if (specs)
 		daemon_specs_free(specs);
-	if (sandbox_user(c->user, &uid, &gid) < 0)
+	if (sandbox_user(c->user, &uid, &gid) < 0) {
+		refused(c, c->user_line, "user", c->user);
+		rc = -1;
+	}
+	if (control_group_gid(c, &gid) < 0)
 		rc = -1;
 	return rc;
 }

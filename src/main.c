@@ -1,6 +1,7 @@
 /*
  * main.c -- tapbridge's command line: parse argv, wire the modules.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -26,22 +27,50 @@ static void usage(FILE *out)
 		"       tapbridge genkey\n"
 		"       tapbridge pubkey\n"
 		"       tapbridge status [--json | --prometheus] [-c file]\n"
-		"       tapbridge -V | -h\n");
+		"       tapbridge -V | -h\n"
+		"(-c is also --config, -V --version, -h --help)\n");
+}
+
+/* A key and a newline to standard output, with no copy left in a stdio
+ * buffer; 0, or -1 (logged) if it could not all be written. */
+static int put_key(const char *cmd, const char *b64)
+{
+	char line[KEYS_B64_LEN + 1];
+	size_t len = strlen(b64), off = 0;
+	ssize_t n;
+	int rc = 0;
+
+	memcpy(line, b64, len);
+	line[len++] = '\n';
+	while (off < len) {
+		n = write(STDOUT_FILENO, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("%s: cannot write the key", cmd);
+			rc = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	sodium_memzero(line, sizeof(line));
+	return rc;
 }
 
 static int cmd_genkey(void)
 {
 	struct keys_secret *s = keys_secret_new();
 	char b64[KEYS_B64_LEN];
+	int rc;
 
 	if (!s)
 		fatal("genkey");
 	keys_generate(s);
 	keys_to_base64(b64, s->key);
 	keys_secret_free(s);
-	printf("%s\n", b64);
+	rc = put_key("genkey", b64);
 	sodium_memzero(b64, sizeof(b64));
-	return 0;
+	return rc < 0 ? 1 : 0;
 }
 
 static int cmd_pubkey(void)
@@ -58,16 +87,15 @@ static int cmd_pubkey(void)
 		if (keys_from_base64(s->key, line) == 0 &&
 		    keys_public(pub, s) == 0) {
 			keys_to_base64(b64, pub);
-			printf("%s\n", b64);
-			rc = 0;
+			rc = put_key("pubkey", b64) < 0 ? 2 : 0;
 		}
 	}
 	sodium_memzero(line, sizeof(line));
 	keys_secret_free(s);
-	if (rc)
+	if (rc == 1)
 		log_warnx("pubkey: standard input does not hold a base64 "
 			  "private key of 32 bytes");
-	return rc;
+	return rc ? 1 : 0;
 }
 
 static int cmd_status(int argc, char **argv)
@@ -81,6 +109,7 @@ static int cmd_status(int argc, char **argv)
 	const char *file = DEFAULT_CONF, *req = "status";
 	struct config c;
 	int ch, rc, formats = 0;
+	FILE *f;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -102,10 +131,25 @@ static int cmd_status(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (config_load(file, &c) < 0) {
-		config_fini(&c);
+	config_init(&c, file);
+	f = fopen(file, "re");
+	if (!f) {
+		log_warn("cannot open '%s'", file);
 		return 1;
 	}
+	/* Errors in the file (an edit not reloaded yet, say) leave the
+	 * daemon running on its old one: still ask it, where the file
+	 * says, as long as the file could be read. */
+	if (config_parse(f, file, &c) < 0) {
+		if (ferror(f)) {
+			fclose(f);
+			config_fini(&c);
+			return 1;
+		}
+		log_warnx("'%s' has the errors above; asking the daemon at "
+			  "'%s' all the same", file, c.control_socket);
+	}
+	fclose(f);
 	rc = control_query(c.control_socket, req, stdout) < 0;
 	config_fini(&c);
 	return rc;
@@ -113,11 +157,17 @@ static int cmd_status(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *file = DEFAULT_CONF, *pidfile = NULL;
 	int ch, foreground = 0, test = 0, verbose = 0, rc;
 	struct config *c;
 
-	while ((ch = getopt(argc, argv, "c:fhp:tvV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhp:tvV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
@@ -145,7 +195,11 @@ static int cmd_run(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind != argc || (test && pidfile)) {
+	if (test && pidfile) {
+		log_warnx("-p is for a daemon that runs: it cannot go with -t");
+		return 1;
+	}
+	if (optind != argc) {
 		usage(stderr);
 		return 1;
 	}

@@ -170,6 +170,20 @@ int udp_resolve(const struct udp *u, const char *host, uint16_t port,
 	hints.ai_family = u->family == AF_INET ? AF_INET :
 			  v6only ? AF_INET6 : AF_UNSPEC;
 	err = getaddrinfo(host, NULL, &hints, &res);
+	if (err && hints.ai_family != AF_UNSPEC) {
+		/* Of the other family only?  Say so: the fix is 'listen'. */
+		hints.ai_family = AF_UNSPEC;
+		if (getaddrinfo(host, NULL, &hints, &res) == 0) {
+			freeaddrinfo(res);
+			snprintf(why, whylen, "'%s' has no %s address, and "
+				 "the 'listen' address makes this gateway use "
+				 "%s only (listen on all addresses, or on one "
+				 "of the other family)", host,
+				 u->family == AF_INET ? "IPv4" : "IPv6",
+				 u->family == AF_INET ? "IPv4" : "IPv6");
+			return -1;
+		}
+	}
 	if (err) {
 		snprintf(why, whylen, "cannot resolve '%s': %s", host,
 			 gai_strerror(err));

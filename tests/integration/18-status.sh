@@ -7,7 +7,8 @@
 # uid nobody in group nogroup gets the status, uid nobody outside it is
 # refused at the socket.  Clients that connect and say nothing, more than
 # there are slots, neither make the network process spin nor keep status
-# from being answered.
+# from being answered.  A configuration file with errors (an edit not yet
+# reloaded) still leads status to the daemon, with a warning.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -238,6 +239,22 @@ fi
 lab_step "status refuses two formats at once"
 ! lab_in gwA "$TAPBRIDGE" status --json --prometheus -c "$LAB_DIR/gwA.conf" \
 	>/dev/null 2>&1 || lab_fail "status --json --prometheus was accepted"
+
+lab_step "status of a configuration with errors: warns, and asks the daemon all the same"
+# An edit not reloaded yet: the daemon still runs on the old file.
+{ cat "$LAB_DIR/gwA.conf"; echo "bogus-directive 1"; } >"$LAB_DIR/edited.conf"
+lab_in gwA "$TAPBRIDGE" status --json -c "$LAB_DIR/edited.conf" \
+	>"$LAB_DIR/ed.out" 2>"$LAB_DIR/ed.err" ||
+	lab_fail "status on an edited configuration failed: $(cat "$LAB_DIR/ed.err")"
+peer=$("$LAB_PY" "$LAB_LIB/jget.py" peer.name <"$LAB_DIR/ed.out") ||
+	lab_fail "status on an edited configuration: $(cat "$LAB_DIR/ed.out")"
+[ "$peer" = b ] || lab_fail "status on an edited configuration names peer '$peer'"
+grep -qF "edited.conf:$(wc -l <"$LAB_DIR/edited.conf"): unknown directive 'bogus-directive'" \
+	"$LAB_DIR/ed.err" || lab_fail "the error was not shown: $(cat "$LAB_DIR/ed.err")"
+grep -q "has the errors above; asking the daemon at '.*gwA.sock' all the same" \
+	"$LAB_DIR/ed.err" || lab_fail "no warning: $(cat "$LAB_DIR/ed.err")"
+! lab_in gwA "$TAPBRIDGE" status -c "$LAB_DIR/no-such.conf" >/dev/null 2>&1 ||
+	lab_fail "status on a missing configuration succeeded"
 
 lab_step "control-group: gwA.sock is 0660 group nogroup, gwB.sock 0600 root"
 sa=$(stat -c '%a %U:%G' "$LAB_DIR/gwA.sock")

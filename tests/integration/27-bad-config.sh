@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # 27-bad-config: every kind of operator mistake -- unknown directive, bad
-# values, a peer without its key, key files that are missing, unreadable,
-# open to others, owned by someone else, a symlink, a directory, of the
-# wrong length, a missing configuration file, a directory as configuration
-# -- is refused by `tapbridge -t` and by a real start alike: exit status
-# exactly 1 (never a signal, never a sanitizer report), the message names
-# FILE:LINE (FILE alone when there is no line) and says what is wrong.
+# values, a peer without its key or with this gateway's own, key files
+# that are missing, unreadable, open to others, owned by someone else, a
+# symlink, a directory, of the wrong length, a missing configuration file,
+# a directory as configuration -- is refused by `tapbridge -t` and by a
+# real start alike: exit status exactly 1 (never a signal, never a
+# sanitizer report), the message names FILE:LINE (FILE alone when there
+# is no line) and says what is wrong.
 # Mistakes only a real start can find (an interface that is missing or of
 # the wrong kind, an address not on the host) pass -t but fail the start.
 # A failed start leaves nothing: no bridge, no TAP, lan0 in no bridge, no
@@ -142,7 +143,7 @@ check bad-endpoint "$D/endpoint.conf" "$D/endpoint.conf:$L" \
 # a start (it resolves for the family the listen address implies).
 mk family -e "${L}s/endpoint .*/endpoint [fd00::2]:$LAB_PORT/"
 check endpoint-family "$D/family.conf" "$D/family.conf:$L" \
-	"cannot resolve 'fd00::2'"
+	"'fd00::2' has no IPv4 address, and the 'listen' address makes this gateway use IPv4 only"
 L=$(line_of '^[[:space:]]*public-key ')
 mk pubshort -e "${L}s|public-key .*|public-key $(head -c 31 /dev/zero | tr '\0' '\1' | base64)|"
 check short-public-key "$D/pubshort.conf" "$D/pubshort.conf:$L" \
@@ -152,6 +153,10 @@ check short-public-key "$D/pubshort.conf" "$D/pubshort.conf:$L" \
 mk publow -e "${L}s|public-key .*|public-key AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=|"
 check low-order-public-key "$D/publow.conf" "$D/publow.conf:$L" \
 	"peer '[^']+': public key is not usable"
+# gwA's own public key pasted as the peer's: no handshake could complete.
+mk pubown -e "${L}s|public-key .*|public-key $(cat "$LAB_DIR/gwA.pub")|"
+check own-public-key "$D/pubown.conf" "$D/pubown.conf:$L" \
+	"peer '[^']+': public key is this gateway's own"
 P=$(line_of '^peer ')
 mk nopub -e "${L}d"
 check missing-peer-key "$D/nopub.conf" "$D/nopub.conf:$P" \
@@ -163,6 +168,16 @@ L=$(line_of '^bridge ')
 mk twice -e "${L}a bridge br1"
 check directive-twice "$D/twice.conf" "$D/twice.conf:$((L + 1))" \
 	"'bridge' given twice \\(first at line $L\\)"
+
+# Names the system must know: -t looks them up as a start does.
+L=$(line_of '^user ')
+mk nouser -e "${L}s/.*/user tb-no-such-user/"
+check user-missing "$D/nouser.conf" "$D/nouser.conf:$L" \
+	"cannot use user 'tb-no-such-user'" "" "user 'tb-no-such-user' does not exist"
+L=$(line_of '^listen ')
+mk nogroup -e "${L}a control-group tb-no-such-group"
+check control-group-missing "$D/nogroup.conf" "$D/nogroup.conf:$((L + 1))" \
+	"group 'tb-no-such-group' does not exist"
 
 lab_step "mistakes in key files"
 K=$(line_of '^private-key ')
@@ -274,6 +289,39 @@ mk noaddr -e "${L}s/.*/listen 198.18.0.99:$LAB_PORT/"
 check listen-not-local "$D/noaddr.conf" "$D/noaddr.conf:$L" \
 	"cannot use listen '198.18.0.99:$LAB_PORT'" runtime \
 	"cannot listen on 198.18.0.99"
+
+lab_step "mistakes on the command line"
+# cli NAME WANT-RC TEXT CMD...: CMD exits WANT-RC and says TEXT (-F).
+cli()
+{
+	local name=$1 want=$2 text=$3 rc
+	shift 3
+	ncase=$((ncase + 1))
+	"$@" >"$D/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$want" ] && grep -qF -- "$text" "$D/out"; then
+		printf 'ok    %-22s %-5s %s\n' "$name" cli "$(grep -m1 -F -- "$text" "$D/out")"
+	else
+		printf 'FAIL  %-22s %-5s exit %s, want %s and "%s"\n' "$name" cli \
+			"$rc" "$want" "$text"
+		sed 's/^/          | /' "$D/out"
+		nfail=$((nfail + 1))
+	fi
+}
+# A full disk must not leave an empty key file behind a success.
+cli genkey-full 1 "genkey: cannot write the key" \
+	sh -c '"$1" genkey >/dev/full' sh "$TAPBRIDGE"
+cli pubkey-full 1 "pubkey: cannot write the key" \
+	sh -c '"$1" pubkey <"$2" >/dev/full' sh "$TAPBRIDGE" "$LAB_DIR/gwA.key"
+cli pubkey-of-gwA 0 "$(cat "$LAB_DIR/gwA.pub")" \
+	sh -c '"$1" pubkey <"$2"' sh "$TAPBRIDGE" "$LAB_DIR/gwA.key"
+cli test-with-pidfile 1 "-p is for a daemon that runs: it cannot go with -t" \
+	"$TAPBRIDGE" -t -p "$D/x.pid" -c "$D/base.conf"
+[ ! -e "$D/x.pid" ] || lab_fail "-t -p made a pidfile"
+cli long-config 0 "configuration OK" \
+	lab_in gwA "$TAPBRIDGE" -t --config "$D/base.conf"
+cli long-version 0 "tapbridge " "$TAPBRIDGE" --version
+cli long-help 0 "usage: tapbridge" "$TAPBRIDGE" --help
 
 lab_say "$ncase mistakes, $nfail failed checks"
 [ "$nfail" -eq 0 ] || lab_fail "$nfail checks failed (see above)"

@@ -373,8 +373,8 @@ static const struct {
 	ROW(HEAD "peer a {\npublic-key "
 	    "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo\n"
 	    "endpoint 198.18.0.2:7000\n}\n",
-	    ":3: 'public-key' is not a base64 key of 32 bytes (make one "
-	    "with 'tapbridge genkey | tapbridge pubkey')"),
+	    ":3: 'public-key' is not a base64 key of 32 bytes (paste the "
+	    "peer's: what 'tapbridge pubkey' prints on the peer)"),
 	ROW(HEAD "peer a {\npublic-key "
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
 	    "endpoint 198.18.0.2:7000\n}\n",
@@ -472,8 +472,8 @@ Test(config, all_errors_of_a_file_are_reported_in_one_run)
 		    "5)\n"
 		    "tapbridge.conf:10: '}' without an open peer block\n"
 		    "tapbridge.conf:12: 'public-key' is not a base64 key of 32 "
-		    "bytes (make one with 'tapbridge genkey | tapbridge "
-		    "pubkey')\n"
+		    "bytes (paste the peer's: what 'tapbridge pubkey' prints "
+		    "on the peer)\n"
 		    "tapbridge.conf: no 'private-key'\n"
 		    "tapbridge.conf:5: peer 'a': no 'public-key'\n"
 		    "tapbridge.conf:11: peer 'b': no 'endpoint' and no "
