@@ -25,7 +25,8 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN   := -fstack-protector-strong -fPIE
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -DTAPBRIDGE_VERSION='"$(VERSION)"' \
-	    -DSYSCONFDIR='"$(SYSCONFDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"'
+	    -DSYSCONFDIR='"$(SYSCONFDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
+	    -DDAEMON_USER='"$(DAEMON_USER)"'
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 ifeq ($(SAN),1)
@@ -53,7 +54,8 @@ else
 endif
 
 .PHONY: all check unit unit-asan valgrind lint integration integration-asan \
-	install uninstall demo bench soak deps clean format fuzz fuzz-replay
+	install uninstall demo bench soak deps clean format fuzz fuzz-replay \
+	FORCE
 
 all: $(BIN)
 
@@ -61,8 +63,16 @@ $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-# The version is compiled in: a new one in this file rebuilds its users.
-$(BUILD)/src/main.o $(BUILD)/src/daemon.o: Makefile
+# The version, the paths and the user are compiled in: a build made with
+# other values (`make install SYSCONFDIR=/opt/etc` after `make`, say)
+# rebuilds their users.
+BUILD_VARS := $(VERSION) $(SYSCONFDIR) $(RUNSTATEDIR) $(DAEMON_USER)
+$(BUILD)/build-vars: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_VARS)' | cmp -s - $@ || echo '$(BUILD_VARS)' >$@
+$(BUILD)/src/main.o $(BUILD)/src/daemon.o $(BUILD)/src/config.o: \
+	$(BUILD)/build-vars
+FORCE:
 
 $(LIB): $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@; $(AR) rcs $@ $^
@@ -86,8 +96,11 @@ unit: $(UNIT_BINS)
 unit-asan:
 	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
 
+# mandoc for the markup, groff for what man(1) will print (a line it
+# cannot fit, say).
 lint:
-	@out=$$(mandoc -Tlint -W warning $(MANPAGES) 2>&1); \
+	@out=$$(mandoc -Tlint -W warning $(MANPAGES) 2>&1; \
+		for m in $(MANPAGES); do groff -ww -man -z $$m 2>&1; done); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	echo "  LINT    man pages clean"
 
@@ -134,6 +147,7 @@ bench: $(BIN)
 # The service files name the daemon and the configuration directory by
 # their default paths; installing rewrites them to SBINDIR and SYSCONFDIR.
 SERVICE_SED := sed -e 's|/usr/local/sbin/tapbridge|$(SBINDIR)/tapbridge|g' \
+	-e 's|/run/|$(RUNSTATEDIR)/|g' \
 	-e 's|/etc/tapbridge|$(SYSCONFDIR)/tapbridge|g' \
 	-e 's|/etc/default/tapbridge|$(SYSCONFDIR)/default/tapbridge|g' \
 	-e 's|/etc/init\.d/tapbridge|$(SYSCONFDIR)/init.d/tapbridge|g'

@@ -11,7 +11,7 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev libsodium-dev libseccomp-dev
 	libcap-ng-dev				# libraries
 	libcriterion-dev			# unit tests
-	mandoc					# make lint
+	mandoc groff-base			# make lint
 	clang valgrind				# fuzzers, memcheck
 	iproute2 iputils-ping tcpdump dnsmasq-base isc-dhcp-client socat
 	python3 procps ethtool strace util-linux	# integration lab

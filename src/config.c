@@ -24,6 +24,9 @@
 
 #include "config_impl.h"
 
+#ifndef DAEMON_USER
+#define DAEMON_USER "tapbridge"
+#endif
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
@@ -493,7 +496,7 @@ void config_init(struct config *c, const char *file)
 	c->rekey_interval = 120;
 	c->wan_mtu = 0;
 	c->clamp_mss = true;
-	cv_copy(c->user, sizeof(c->user), "tapbridge");
+	cv_copy(c->user, sizeof(c->user), DAEMON_USER);
 
 	slash = strrchr(file, '/');
 	base = slash ? slash + 1 : file;
