@@ -87,6 +87,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 # test_datapath makes sendmmsg fail on demand.
 $(BUILD)/tests/test_datapath: LDFLAGS += -Wl,--wrap=sendmmsg
+# test_udp plays a host without IPv6.
+$(BUILD)/tests/test_udp: LDFLAGS += -Wl,--wrap=socket
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \

@@ -68,6 +68,14 @@ static int parse_bind(const char *host, uint16_t port, union pkt_addr *a,
 	return -1;
 }
 
+/* a: every IPv4 address, port. */
+static void any_ipv4(union pkt_addr *a, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->in4.sin_family = AF_INET;
+	a->in4.sin_port = htons(port);
+}
+
 static int open_bound(struct udp *u, const union pkt_addr *a, int v6only)
 {
 	socklen_t len;
@@ -117,9 +125,7 @@ int udp_open(struct udp *u, const char *host, uint16_t port)
 		return 0;
 	if (*host == '\0' && errno == EAFNOSUPPORT) {
 		/* No IPv6 on this host: fall back to IPv4 only. */
-		memset(&a, 0, sizeof(a));
-		a.in4.sin_family = AF_INET;
-		a.in4.sin_port = htons(port);
+		any_ipv4(&a, port);
 		if (open_bound(u, &a, 1) == 0)
 			return 0;
 	}
@@ -129,12 +135,20 @@ int udp_open(struct udp *u, const char *host, uint16_t port)
 
 int udp_plan(struct udp *u, const char *host, uint16_t port)
 {
-	int v6only;
+	int fd, v6only;
 
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
 	if (parse_bind(host, port, &u->local, &v6only) < 0)
 		return -1;
+	if (*host == '\0') {
+		/* As udp_open: IPv4 only on a host without IPv6. */
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			close(fd);
+		else if (errno == EAFNOSUPPORT)
+			any_ipv4(&u->local, port);
+	}
 	u->family = u->local.sa.sa_family;
 	return 0;
 }
