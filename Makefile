@@ -91,9 +91,7 @@ $(BUILD)/tests/test_datapath: LDFLAGS += -Wl,--wrap=sendmmsg
 $(BUILD)/tests/test_udp: LDFLAGS += -Wl,--wrap=socket
 
 unit: $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do \
-		$$t --jobs=2 || fail=1; \
-	done; exit $$fail
+	@bash tests/unit/run.sh $(UNIT_BINS)
 
 unit-asan:
 	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit

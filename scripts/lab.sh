@@ -80,9 +80,12 @@ LAB_LEASE=
 LAB_DOWN_DONE=0
 LAB_STANDALONE=0
 # The daemon's sandbox root (RUNSTATEDIR/tapbridge/empty, made at start);
-# removed at teardown, when empty, if this run made it.
+# removed at teardown, when empty, if this run made it.  Its parent may
+# exist already (another instance's pidfile) while empty/ does not: each is
+# tracked on its own.
 LAB_RUNDIR=/run/tapbridge
 LAB_RUNDIR_MADE=${LAB_RUNDIR_MADE:-}
+LAB_EMPTY_MADE=${LAB_EMPTY_MADE:-}
 
 lab_say()
 {
@@ -193,7 +196,9 @@ lab_init()
 	chmod 700 "$LAB_DIR"
 	LAB_DOWN_DONE=0
 	LAB_RUNDIR_MADE=0
+	LAB_EMPTY_MADE=0
 	[ -e "$LAB_RUNDIR" ] || LAB_RUNDIR_MADE=1
+	[ -e "$LAB_RUNDIR/empty" ] || LAB_EMPTY_MADE=1
 	if [ "$LAB_STANDALONE" -eq 0 ]; then
 		trap lab_down EXIT
 		trap 'exit 130' INT
@@ -765,8 +770,12 @@ lab_down()
 			rm -rf "$LAB_DIR"
 		fi
 	fi
+	# rmdir: only when empty (a daemon of another run may still use them).
+	if [ "$LAB_EMPTY_MADE" = 1 ]; then
+		rmdir "$LAB_RUNDIR/empty" 2>/dev/null
+	fi
 	if [ "$LAB_RUNDIR_MADE" = 1 ]; then
-		rmdir "$LAB_RUNDIR/empty" "$LAB_RUNDIR" 2>/dev/null
+		rmdir "$LAB_RUNDIR" 2>/dev/null
 	fi
 	for g in A B; do
 		eval "LAB_BRIDGE_PREEXISTED_$g=0"
@@ -775,12 +784,16 @@ lab_down()
 
 # lab_assert_clean: nothing of this run is left: no namespace with our
 # prefix, none of our PIDs alive, no temporary directory, no sandbox root
-# directory that this run made.
+# directory (nor its parent) that this run made.
 lab_assert_clean()
 {
 	local left pid
 	left=$(ip netns list 2>/dev/null | grep "^$LAB_P-")
 	[ -z "$left" ] || { echo "FAIL: namespaces left: $left" >&2; exit 1; }
+	[ "$LAB_EMPTY_MADE" != 1 ] || [ ! -e "$LAB_RUNDIR/empty" ] || {
+		echo "FAIL: $LAB_RUNDIR/empty made by this run and left" >&2
+		exit 1
+	}
 	[ "$LAB_RUNDIR_MADE" != 1 ] || [ ! -e "$LAB_RUNDIR" ] || {
 		echo "FAIL: $LAB_RUNDIR made by this run and left" >&2
 		exit 1
@@ -845,6 +858,7 @@ lab_main()
 			echo "LAB_PID_A=$LAB_PID_A"
 			echo "LAB_PID_B=$LAB_PID_B"
 			echo "LAB_RUNDIR_MADE=$LAB_RUNDIR_MADE"
+			echo "LAB_EMPTY_MADE=$LAB_EMPTY_MADE"
 		} >"$state"
 		lab_say "hostA reaches hostB; enter with: ip netns exec $LAB_P-hA bash"
 		lab_say "tear down with: bash scripts/lab.sh down"

@@ -46,7 +46,9 @@ done
 lab_bg hA "$LAB_DIR/iperf.out" timeout $((secs + 30)) iperf3 -c "$LAB_LAN4_B" \
 	-p 5201 --bidir -t "$secs" -i "$every" --connect-timeout 5000
 ipid=$LAB_LAST_PID
-lab_bg hA "$LAB_DIR/ping.out" ping -n -q -i 0.2 -W 2 -w "$secs" "$LAB_LAN4_B"
+# Bounded in count (one echo every 0.2 s for the run) and time (-w).
+lab_bg hA "$LAB_DIR/ping.out" ping -n -q -c $((secs * 5)) -i 0.2 -W 2 \
+	-w "$secs" "$LAB_LAN4_B"
 ppid=$LAB_LAST_PID
 t0=$SECONDS
 while lab_pid_alive "$ipid"; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# 15-keepalive: with 'keepalive 2' and no traffic at all, neither gateway is
-# silent on the WAN for longer than the interval (keepalives fill every gap
-# left by other tunnel traffic such as path MTU probes); without the
-# directive an idle tunnel sends no keepalive.
+# 15-keepalive: with 'keepalive 2' and no traffic at all, each gateway sends
+# keepalives on the WAN: at least 3 in 12 s (one whenever it has sent
+# nothing for 2 s would make about 6; the rest is slack for a busy machine,
+# as the test asserts no timing); without the directive an idle tunnel
+# sends no keepalive.  The longest silence is only reported.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 lab_require_root
@@ -37,15 +38,16 @@ lab_conf -k 2
 lab_start A
 lab_start B
 lab_wait_link
-lab_step "idle tunnel with keepalive 2: 8 s of WAN capture"
-f=$(capture 8)
+lab_step "idle tunnel with keepalive 2: 12 s of WAN capture"
+# Without the directive at most one keepalive (the passive one, 10 s after
+# data was last received) could fall in these 12 s: 3 tell the two apart.
+f=$(capture 12)
 for gw in A B; do
 	[ $gw = A ] && src=$LAB_WAN4_A || src=$LAB_WAN4_B
 	read -r n max ka <<<"$(gaps "$f" "$src")"
 	lab_say "$gw: $n datagrams, $ka keepalives, longest silence $max ms"
-	[ "$n" -ge 3 ] || lab_fail "$gw sent only $n datagrams in 8 s"
-	[ "$ka" -ge 1 ] || lab_fail "$gw sent no keepalive"
-	[ "$max" -le 2500 ] || lab_fail "$gw was silent for $max ms (keepalive 2)"
+	[ "$ka" -ge 3 ] ||
+		lab_fail "$gw sent $ka keepalives in 12 s of idle tunnel (keepalive 2: want at least 3)"
 done
 lab_stop A
 lab_stop B

@@ -71,8 +71,10 @@ gone()
 	lab_fail "daemon $1 still running $2"
 }
 
-# wait_npeers N: poll (at most 5 s) until gwA's status shows N peers; the
-# count seen last is left in npeers.
+# wait_npeers N [PID]: poll (at most 5 s) until gwA's status shows N peers,
+# giving up early when no daemon runs (PID, or by default the init
+# script's and the hand-started one); the count seen last is left in
+# npeers.
 wait_npeers()
 {
 	local i
@@ -81,8 +83,12 @@ wait_npeers()
 			'import json, sys; print(len(json.load(sys.stdin)["peers"]))' \
 			2>/dev/null)
 		[ "$npeers" = "$1" ] && return 0
-		lab_pid_alive "$(init_pid)" || lab_pid_alive "$(daemon_pid)" ||
-			return 1
+		if [ -n "${2:-}" ]; then
+			lab_pid_alive "$2" || return 1
+		else
+			lab_pid_alive "$(init_pid)" ||
+				lab_pid_alive "$(daemon_pid)" || return 1
+		fi
 		sleep 0.1
 	done
 	return 1
@@ -259,28 +265,30 @@ lab_say "daemon $pid3 (cwd $LAB_DIR) reloaded rel.conf and gwA.key"
 
 # by_hand NAME [WRAP...]: gwA's daemon in the background from NAME.conf
 # (gwA.conf with control socket NAME.sock, so pidfile NAME.pid), started
-# by hand (through WRAP if given); sets hand_pid to the daemon's PID, or
-# leaves it empty if none runs.
+# by hand (through WRAP if given); sets hand_pid to the daemon's PID, read
+# from NAME.pid, or leaves it empty if that names no such daemon.
 by_hand()
 {
-	local name=$1 p pp line
+	local name=$1 pp line
 	shift
 	sed "s|^control-socket .*|control-socket $LAB_DIR/$name.sock|" \
 		"$LAB_DIR/gwA.conf" >"$LAB_DIR/$name.conf"
 	lab_in gwA "$@" "$TAPBRIDGE" -c "$LAB_DIR/$name.conf" \
 		>"$LAB_DIR/$name.out" 2>&1 ||
 		lab_fail "background start from $name.conf failed: $(cat "$LAB_DIR/$name.out")"
+	# Its pidfile (next to the control socket) is written by the time the
+	# start returns; the PID in it must be a live process started from
+	# NAME.conf, and the daemon, not its network process (same command
+	# line, child of the daemon).
 	line="$TAPBRIDGE -c $LAB_DIR/$name.conf "
-	hand_pid=
-	for p in /proc/[0-9]*; do
-		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$line" ] || continue
-		# The daemon, not its network process.
-		pp=$(awk '{ print $4 }' "$p/stat" 2>/dev/null)
-		[ "$(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null)" = "$line" ] &&
-			continue
-		hand_pid=${p#/proc/}
-	done
-	[ -z "$hand_pid" ] || LAB_ALL_PIDS+=("$hand_pid")
+	hand_pid=$(cat "$LAB_DIR/$name.pid" 2>/dev/null)
+	[ -n "$hand_pid" ] && lab_pid_alive "$hand_pid" &&
+		[ "$(tr '\0' ' ' <"/proc/$hand_pid/cmdline" 2>/dev/null)" = "$line" ] ||
+		{ hand_pid=; return; }
+	LAB_ALL_PIDS+=("$hand_pid")
+	pp=$(awk '{ print $4 }' "/proc/$hand_pid/stat" 2>/dev/null)
+	[ "$(tr '\0' ' ' <"/proc/$pp/cmdline" 2>/dev/null)" != "$line" ] ||
+		lab_fail "$name.pid names the network process $hand_pid, not the daemon $pp"
 }
 
 # no_start NAME WHY ARGS...: a background start from gwA.conf with ARGS
@@ -351,8 +359,17 @@ grep -q "pidfile '.*/held.pid' is held by the tapbridge running as pid $first" \
 [ ! -e "$LAB_DIR/other.sock" ] || lab_fail "other.sock left behind"
 lab_in gwA ip link show lanx | grep -q master && lab_fail "lanx left enslaved"
 lab_in gwA ip link del lanx
+# The reload must be seen to happen (a daemon that lost or ignored the
+# signal would look the same a moment later): a peer added to its file
+# appears in its status.
+cp "$LAB_DIR/gwA.conf" "$LAB_DIR/gwA.conf.held"
+printf 'peer extra {\n\tpublic-key %s\n}\n' "$(cat "$LAB_DIR/stranger.pub")" \
+	>>"$LAB_DIR/gwA.conf"
 kill -HUP "$first"
-sleep 0.5
+wait_npeers 2 "$first"
+cp "$LAB_DIR/gwA.conf.held" "$LAB_DIR/gwA.conf"
+[ "$npeers" = 2 ] ||
+	lab_fail "no reload of held.pid's daemon on SIGHUP: '$npeers' peer(s), want 2"
 [ "$(cat "$LAB_DIR/held.pid")" = "$first" ] && lab_pid_alive "$first" ||
 	lab_fail "held.pid or its daemon lost after a reload"
 kill -TERM "$first"

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # 24-netem: a bad WAN between the gateways -- 5% loss, 20 ms +- 10 ms delay
 # (so datagrams overtake each other) and 1% duplication, in each direction
-# -- and a 20 MB TCP transfer hostA -> hostB still completes within 120 s
-# with the right SHA-256.  The duplicates the WAN makes are rejected by the
-# receivers' replay windows, and nothing fails authentication.
+# -- and a TCP transfer hostA -> hostB still completes with the right
+# SHA-256 (the wait for it is bounded: 120 s; its duration is only
+# reported).  The transfer is 20 MB when its sender has BBR, 4 MB with a
+# loss-based congestion control (reno, cubic), which needs over 2 minutes
+# for 20 MB at 5% loss and 40 ms.  The duplicates the WAN makes are
+# rejected by the receivers' replay windows, and nothing fails
+# authentication.
 #
 # The test kernel has no sch_netem, so the WAN switch's two gateway ports
 # are taken out of its bridge and joined by lib/wanem.py, a userspace netem
@@ -39,14 +43,27 @@ lab_say "hostA -> hostB: $rtt"
 lab_get auth0 B peer.drops.auth
 lab_get rep0 B peer.drops.replay
 
-lab_step "20 MB hostA -> hostB across the bad WAN (limit 120 s)"
-# Loss-based congestion control (reno, cubic) needs over 2 minutes for
-# 20 MB at 5% loss and 40 ms; ask for BBR, which the transfer's sender can
-# have whatever the system default (TCP_CC overrides).
-HOSTILE_CC=${TCP_CC:-bbr} hostile_transfer_start 20 0
+# The sender asks for BBR (TCP_CC overrides) only if the kernel has it
+# already: asking root's socket for a congestion control the kernel lacks
+# makes it load the module (tcp_bbr) on the host, for good.  Otherwise the
+# sender keeps hostA's default.  Whatever it gets, 4 MB still make some
+# 3,000 data datagrams, so the WAN drops and duplicates in each direction
+# (1% of them: about 30 duplicates) for the checks below.
+cc=${TCP_CC:-bbr}
+if grep -qw -- "$cc" /proc/sys/net/ipv4/tcp_available_congestion_control; then
+	have=$cc
+else
+	lab_say "NOTE: congestion control '$cc' is not in the kernel (have: $(cat /proc/sys/net/ipv4/tcp_available_congestion_control)); not loading its module on the host: the sender keeps the default"
+	cc=
+	have=$(lab_in hA sysctl -n net.ipv4.tcp_congestion_control)
+fi
+if [ "$have" = bbr ]; then mb=20; else mb=4; fi
+[ "$mb" = 20 ] ||
+	lab_say "NOTE: the sender has '$have', not BBR: $mb MB instead of 20"
+
+lab_step "$mb MB hostA -> hostB across the bad WAN ($have; wait bounded at 120 s)"
+HOSTILE_CC=$cc hostile_transfer_start "$mb" 0
 hostile_transfer_check 1200
-dt=$((SECONDS - HOSTILE_T0))
-[ "$dt" -le 120 ] || lab_fail "the transfer took $dt s (limit 120 s)"
 
 kill -TERM "$wpid" 2>/dev/null
 lab_wait_exit "$wpid" 50 >/dev/null

@@ -198,10 +198,13 @@ static void setup(void)
 	cr_assert_not_null(peer_of(&B)->current, "B has no session");
 }
 
+static void control_unpair(void);
+
 static void teardown(void)
 {
 	int i;
 
+	control_unpair();	/* when an assertion ended the test first */
 	if (!A.dp)
 		return;
 	datapath_free(A.dp);
@@ -387,29 +390,57 @@ Test(datapath, refused_gso_sends_count_every_datagram)
 	cr_assert_eq(A.udp.gso, 1);
 }
 
+/*
+ * What control_pair made, for control_unpair to undo, or the suite's
+ * .fini when an assertion ended the test first: nothing may be left in
+ * /tmp.  (Each test runs in a process of its own: no state carries over.)
+ */
+static struct {
+	char dir[64];		/* made by mkdtemp, or "" (a copy: the
+				 * test's own is gone after a failure) */
+	struct control *c;
+	int fd;
+} ctl = { .fd = -1 };
+
 /* A control socket in a new directory dir (a mkdtemp template) and a
  * client connected to it, in *fd. */
 static struct control *control_pair(char *dir, int *fd)
 {
 	struct sockaddr_un sun;
-	struct control *c;
 
 	cr_assert_not_null(mkdtemp(dir));
+	snprintf(ctl.dir, sizeof(ctl.dir), "%s", dir);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/c.sock", dir);
-	c = control_open(sun.sun_path);
-	cr_assert_not_null(c);
-	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_eq(connect(*fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	return c;
+	ctl.c = control_open(sun.sun_path);
+	cr_assert_not_null(ctl.c);
+	ctl.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(connect(ctl.fd, (struct sockaddr *)&sun, sizeof(sun)),
+		     0);
+	*fd = ctl.fd;
+	return ctl.c;
 }
 
-static void control_unpair(struct control *c, int fd, const char *dir)
+/* Close the client and the control socket (which unlinks it), remove the
+ * directory: what control_pair made, once, also after a failed assertion
+ * (from the suite's .fini). */
+static void control_unpair(void)
 {
-	close(fd);
-	control_close(c);
-	rmdir(dir);
+	char path[80];
+
+	if (ctl.fd >= 0)
+		close(ctl.fd);
+	control_close(ctl.c);
+	if (ctl.dir[0]) {
+		/* In case control_open made the socket and then failed. */
+		snprintf(path, sizeof(path), "%s/c.sock", ctl.dir);
+		unlink(path);
+		rmdir(ctl.dir);
+	}
+	ctl.fd = -1;
+	ctl.c = NULL;
+	ctl.dir[0] = '\0';
 }
 
 /*
@@ -440,7 +471,7 @@ Test(datapath, a_silent_control_client_waits_without_blocking)
 	answer[got] = '\0';
 	cr_assert(strstr(answer, "\"interface\":\"tap0\"") != NULL, "%s",
 		  answer);
-	control_unpair(c, fd, dir);
+	control_unpair();
 }
 
 /* A missing directory of the control socket is made 0755 under any
@@ -531,7 +562,7 @@ Test(datapath, a_long_answer_goes_out_whole_over_several_ticks)
 	cr_assert_not_null(strstr(buf, "peer=\"peer399\""),
 			   "the last peer is missing from %zu bytes", got);
 	cr_assert_eq(buf[got - 1], '\n');
-	control_unpair(c, fd, dir);
+	control_unpair();
 	datapath_free(dp);
 	free(buf);
 }

@@ -17,8 +17,10 @@
 # own internals, never for tapbridge code.
 #
 # Environment: VALGRIND_LOGS (directory for the logs; default a new
-# temporary directory, removed when everything passed), TESTS (a
-# space-separated subset of test names, e.g. "test_frame test_session").
+# temporary directory, removed on any exit -- also an interrupted or
+# aborted run, from a trap -- except after a failure, which keeps it and
+# says where), TESTS (a space-separated subset of test names, e.g.
+# "test_frame test_session").
 # Exit 0 when every test passed clean, 1 otherwise.
 set -uo pipefail
 
@@ -54,6 +56,10 @@ if [ -n "${VALGRIND_LOGS:-}" ]; then
 else
 	logs=$(mktemp -d "${TMPDIR:-/tmp}/tapbridge-valgrind.XXXXXX") || exit 1
 	keep=0
+	# keep becomes 1 only once a failure has been reported with the path.
+	trap '[ "$keep" = 1 ] || rm -rf "$logs"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 fi
 
 # shellcheck disable=SC2054 # the commas belong to valgrind's options
@@ -87,12 +93,13 @@ check_logs()
 }
 
 fail=0
+rm -f "$logs/skipped"
 for t in "${tests[@]}"; do
 	name=${t##*/}
 	dir=$logs/$name
 	rm -rf "$dir"
 	mkdir -p "$dir" || exit 1
-	"${vg[@]}" --log-file="$dir/vg.%p.%n.log" "$t" --jobs=1 \
+	"${vg[@]}" --log-file="$dir/vg.%p.%n.log" "$t" --jobs=1 --verbose \
 		>"$dir/output.txt" 2>&1
 	rc=$?
 	nlogs=$(find "$dir" -name 'vg.*.log' | wc -l)
@@ -104,13 +111,23 @@ for t in "${tests[@]}"; do
 		echo "FAIL $name: exit status $rc (output: $dir/output.txt)"
 		fail=1
 	else
-		echo "PASS $name: $nlogs processes clean"
+		nskip=$(grep -c '^\[SKIP\] ' "$dir/output.txt")
+		msg="PASS $name: $nlogs processes clean"
+		[ "$nskip" -gt 0 ] && msg+=", $nskip test(s) skipped (see below)"
+		echo "$msg"
+		grep '^\[SKIP\] ' "$dir/output.txt" |
+			sed "s/^\[SKIP\] /SKIP:   $name: /" >>"$logs/skipped"
 	fi
 done
+if [ -s "$logs/skipped" ]; then
+	echo "****************************************************************"
+	echo "SKIP: $(wc -l <"$logs/skipped") unit test(s) did not run under valgrind:"
+	cat "$logs/skipped"
+	echo "****************************************************************"
+fi
 
-if [ $fail -eq 0 ] && [ $keep -eq 0 ]; then
-	rm -rf "$logs"
-elif [ $fail -ne 0 ]; then
+if [ $fail -ne 0 ]; then
+	keep=1
 	echo "valgrind logs kept in $logs"
 fi
 exit $fail

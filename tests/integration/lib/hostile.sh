@@ -127,7 +127,8 @@ hostile_ping_check()
 # hostile_transfer_start MB SECONDS: MB megabytes of random bytes from
 # hostA to hostB over TCP (lib/tcp_send.py to socat), spread over about
 # SECONDS (0: as fast as it goes); bounded at 150 s.  HOSTILE_CC names a
-# congestion control for the sender (default: the kernel's).
+# congestion control for the sender (default: the kernel's); only one the
+# kernel has already (see lib/tcp_send.py).
 hostile_transfer_start()
 {
 	local mb=$1 secs=$2

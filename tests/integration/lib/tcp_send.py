@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """tcp_send.py FILE HOST PORT SECONDS [CC]: send FILE to HOST:PORT over TCP
 (IPv4 or IPv6), spread over about SECONDS (0: as fast as it goes), then
-close.  With CC, ask for that congestion control on the socket (root may
-use any the kernel has, loading its module); if the kernel refuses, keep
-the default.  Prints "cc=NAME" and "bytes=N".
+close.  With CC, ask for that congestion control on the socket; if the
+kernel refuses, keep the default.  Name only one the kernel has already
+(/proc/sys/net/ipv4/tcp_available_congestion_control): for root it would
+load the module of any other, which stays loaded on the host.  Prints
+"cc=NAME" and "bytes=N".
 """
 import socket
 import sys
