@@ -126,8 +126,8 @@ static int check(int fd, const char *path, const char *w, const char *sep)
 	if (st.st_uid != 0 && st.st_uid != getuid()) {
 		if (getuid() == 0)
 			log_warnx("%s%skey file '%s' is owned by uid %u, "
-				  "not root", w, sep, path,
-				  (unsigned)st.st_uid);
+				  "not root (run 'chown root %s')", w, sep,
+				  path, (unsigned)st.st_uid, path);
 		else
 			log_warnx("%s%skey file '%s' is owned by uid %u, "
 				  "not root or uid %u", w, sep, path,

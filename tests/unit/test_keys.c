@@ -357,6 +357,6 @@ Test(keys, load_refuses_a_file_owned_by_someone_else, .fini = dir_remove)
 	path = file("other", 0600, ALICE_PRIV_B64);
 	cr_assert_eq(chown(path, 4242, (gid_t)-1), 0);
 	snprintf(msg, sizeof(msg), "t:3: key file '%s' is owned by uid 4242, "
-		 "not root\n", path);
+		 "not root (run 'chown root %s')\n", path, path);
 	refused(path, "t:3", msg);
 }
