@@ -67,11 +67,16 @@ $(BUILD)/src/%.o: src/%.c
 # other values (`make install SYSCONFDIR=/opt/etc` after `make`, say)
 # rebuilds their users.
 BUILD_VARS := $(VERSION) $(SYSCONFDIR) $(RUNSTATEDIR) $(DAEMON_USER)
+# The default 'user' must be a name a configuration could give.
+ifneq ($(shell printf '%s' '$(DAEMON_USER)' | \
+	grep -Ex '[a-z_][a-z0-9_.-]{0,30}'),$(DAEMON_USER))
+  $(error DAEMON_USER '$(DAEMON_USER)' is not a user name tapbridge takes: \
+	  a lower-case letter or _, then up to 30 of a-z 0-9 _ . -)
+endif
 $(BUILD)/build-vars: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(BUILD_VARS)' | cmp -s - $@ || echo '$(BUILD_VARS)' >$@
-$(BUILD)/src/main.o $(BUILD)/src/daemon.o $(BUILD)/src/config.o: \
-	$(BUILD)/build-vars
+$(BUILD)/src/main.o $(LIB_OBJS): $(BUILD)/build-vars
 FORCE:
 
 $(LIB): $(LIB_OBJS)
@@ -96,11 +101,10 @@ unit: $(UNIT_BINS)
 unit-asan:
 	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
 
-# mandoc for the markup, groff for what man(1) will print (a line it
-# cannot fit, say).
+# mandoc for the markup, groff for what man(1) will print on a terminal.
 lint:
 	@out=$$(mandoc -Tlint -W warning $(MANPAGES) 2>&1; \
-		for m in $(MANPAGES); do groff -ww -man -z $$m 2>&1; done); \
+		for m in $(MANPAGES); do groff -ww -Tutf8 -man -z $$m 2>&1; done); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	echo "  LINT    man pages clean"
 
@@ -144,10 +148,12 @@ demo: $(BIN)
 bench: $(BIN)
 	@bash scripts/bench.sh $(BIN)
 
-# The service files name the daemon and the configuration directory by
-# their default paths; installing rewrites them to SBINDIR and SYSCONFDIR.
-SERVICE_SED := sed -e 's|/usr/local/sbin/tapbridge|$(SBINDIR)/tapbridge|g' \
-	-e 's|/run/|$(RUNSTATEDIR)/|g' \
+# The service files name the daemon, the configuration directory and the
+# run-state directory by their default paths; installing rewrites them to
+# RUNSTATEDIR (first: SBINDIR may hold "/run/" itself), SBINDIR and
+# SYSCONFDIR.
+SERVICE_SED := sed -e 's|/run/|$(RUNSTATEDIR)/|g' \
+	-e 's|/usr/local/sbin/tapbridge|$(SBINDIR)/tapbridge|g' \
 	-e 's|/etc/tapbridge|$(SYSCONFDIR)/tapbridge|g' \
 	-e 's|/etc/default/tapbridge|$(SYSCONFDIR)/default/tapbridge|g' \
 	-e 's|/etc/init\.d/tapbridge|$(SYSCONFDIR)/init.d/tapbridge|g'

@@ -770,7 +770,10 @@ lab_down()
 			rm -rf "$LAB_DIR"
 		fi
 	fi
-	# rmdir: only when empty (a daemon of another run may still use them).
+	# rmdir: only when empty.  The sandbox root always is, so this would
+	# also take it from under a lab running at the same time (a daemon of
+	# that lab starting just then would fail its chroot): labs run one at
+	# a time (tests/integration/run.sh, scripts/bench.sh).
 	if [ "$LAB_EMPTY_MADE" = 1 ]; then
 		rmdir "$LAB_RUNDIR/empty" 2>/dev/null
 	fi

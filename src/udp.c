@@ -117,6 +117,7 @@ int udp_open(struct udp *u, const char *host, uint16_t port)
 	int v6only;
 
 	u->fd = -1;
+	u->no_ipv6 = 0;
 	if (parse_bind(host, port, &a, &v6only) < 0) {
 		log_warnx("cannot listen on '%s': not a numeric address", host);
 		return -1;
@@ -126,8 +127,10 @@ int udp_open(struct udp *u, const char *host, uint16_t port)
 	if (*host == '\0' && errno == EAFNOSUPPORT) {
 		/* No IPv6 on this host: fall back to IPv4 only. */
 		any_ipv4(&a, port);
-		if (open_bound(u, &a, 1) == 0)
+		if (open_bound(u, &a, 1) == 0) {
+			u->no_ipv6 = 1;
 			return 0;
+		}
 	}
 	log_warn("cannot listen on %s", log_addr(&a.sa, buf, sizeof(buf)));
 	return -1;
@@ -146,8 +149,10 @@ int udp_plan(struct udp *u, const char *host, uint16_t port)
 		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0)
 			close(fd);
-		else if (errno == EAFNOSUPPORT)
+		else if (errno == EAFNOSUPPORT) {
 			any_ipv4(&u->local, port);
+			u->no_ipv6 = 1;
+		}
 	}
 	u->family = u->local.sa.sa_family;
 	return 0;
@@ -184,17 +189,24 @@ int udp_resolve(const struct udp *u, const char *host, uint16_t port,
 	hints.ai_family = u->family == AF_INET ? AF_INET :
 			  v6only ? AF_INET6 : AF_UNSPEC;
 	err = getaddrinfo(host, NULL, &hints, &res);
-	if (err && hints.ai_family != AF_UNSPEC) {
-		/* Of the other family only?  Say so: the fix is 'listen'. */
+	if ((err == EAI_NONAME || err == EAI_NODATA ||
+	     err == EAI_ADDRFAMILY) && hints.ai_family != AF_UNSPEC) {
+		/* Of the other family only?  Say so, and why. */
 		hints.ai_family = AF_UNSPEC;
 		if (getaddrinfo(host, NULL, &hints, &res) == 0) {
 			freeaddrinfo(res);
-			snprintf(why, whylen, "'%s' has no %s address, and "
-				 "the 'listen' address makes this gateway use "
-				 "%s only (listen on all addresses, or on one "
-				 "of the other family)", host,
-				 u->family == AF_INET ? "IPv4" : "IPv6",
-				 u->family == AF_INET ? "IPv4" : "IPv6");
+			if (u->no_ipv6)
+				snprintf(why, whylen, "'%s' has no IPv4 "
+					 "address, and this host has no IPv6",
+					 host);
+			else
+				snprintf(why, whylen, "'%s' has no %s "
+					 "address, and the 'listen' address "
+					 "makes this gateway use %s only (listen "
+					 "on all addresses, or on one of the "
+					 "other family)", host,
+					 u->family == AF_INET ? "IPv4" : "IPv6",
+					 u->family == AF_INET ? "IPv4" : "IPv6");
 			return -1;
 		}
 	}

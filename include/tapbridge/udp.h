@@ -28,6 +28,7 @@ struct udp {
 	int fd;
 	int gso;		/* the kernel takes UDP_SEGMENT */
 	int family;		/* AF_INET or AF_INET6 */
+	int no_ipv6;		/* IPv4 only because the host has no IPv6 */
 	union pkt_addr local;	/* bound address, port filled in */
 	uint64_t too_big;	/* sends refused with EMSGSIZE */
 	uint64_t send_errors;	/* batched datagrams the kernel refused */

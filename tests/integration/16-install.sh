@@ -207,14 +207,23 @@ mk uninstall PREFIX="$alt/usr" SYSCONFDIR="$alt/etc"
 [ -z "$(listing "$alt")" ] || fail "uninstall left: $(listing "$alt")"
 
 step "SYSCONFDIR, RUNSTATEDIR and DAEMON_USER given later rebuild the daemon with them"
-# A build of its own under $tmp; then the same build with other values, as
+# A copy of the tree's build (objects made with the default values; make
+# brings it up to date first), then the same build with other values, as
 # `make install SYSCONFDIR=...` after `make` would do.
 b2=$tmp/b2
+cp -a "$root/build" "$b2"
 mk -j2 BUILD="$b2" "$b2/tapbridge"
 mk -j2 BUILD="$b2" SYSCONFDIR="$tmp/sc" RUNSTATEDIR="$tmp/rs" \
 	DAEMON_USER=tb-other "$b2/tapbridge"
 grep -q "CC.*src/main.c" "$tmp/make.out" ||
 	fail "new SYSCONFDIR: main.c was not rebuilt: $(cat "$tmp/make.out")"
+# Every object that names a path: none of the old ones may be left (the
+# parent making one sandbox directory, the network process entering
+# another).
+grep -aq "$tmp/rs/tapbridge/empty" "$b2/tapbridge" ||
+	fail "the sandbox directory does not follow RUNSTATEDIR"
+! grep -aq -e "/run/tapbridge" -e "/etc/tapbridge" "$b2/tapbridge" ||
+	fail "a default path is still compiled in: $(strings "$b2/tapbridge" | grep -e /run/tapbridge -e /etc/tapbridge | sort -u)"
 out=$("$b2/tapbridge" -t 2>&1)
 [[ $out == *"cannot open '$tmp/sc/tapbridge/tapbridge.conf'"* ]] ||
 	fail "the daemon does not default to the new SYSCONFDIR: $out"

@@ -15,6 +15,9 @@
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
+#ifndef DAEMON_USER
+#define DAEMON_USER "tapbridge"
+#endif
 
 /* RFC 7748 section 6.1 public keys, base64 computed outside this code. */
 #define PUB_A	"hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="
@@ -205,7 +208,7 @@ Test(config, defaults_come_from_config_init)
 	cr_expect_eq(c.rekey_interval_line, 0);
 	cr_expect_eq(c.wan_mtu, 0, "wan-mtu defaults to discovery");
 	cr_expect(c.clamp_mss, "clamp-mss defaults to yes");
-	cr_expect_str_eq(c.user, "tapbridge");
+	cr_expect_str_eq(c.user, DAEMON_USER);
 	cr_assert_eq(c.npeers, 1);
 	cr_expect_eq(c.peers[0].keepalive, 0);
 	cr_expect_eq(c.peers[0].keepalive_line, 0);

@@ -81,9 +81,25 @@ Test(udp, any_address_is_ipv4_on_a_host_without_ipv6)
 	cr_assert_eq(a.sa.sa_family, AF_INET);
 	cr_assert_eq(udp_resolve(&u, "fd00::2", 7000, &a, why, sizeof(why)),
 		     -1);
+	cr_assert_str_eq(why, "'fd00::2' has no IPv4 address, and this host "
+			 "has no IPv6");
+}
+
+Test(udp, an_ipv4_listen_address_resolves_ipv4_only)
+{
+	struct udp u;
+	union pkt_addr a;
+	char why[256];
+
+	cr_assert_eq(udp_plan(&u, "198.18.0.1", 7000), 0);
+	cr_assert_eq(udp_resolve(&u, "fd00::2", 7000, &a, why, sizeof(why)),
+		     -1);
 	cr_assert_str_eq(why, "'fd00::2' has no IPv4 address, and the 'listen' "
 			 "address makes this gateway use IPv4 only (listen on "
 			 "all addresses, or on one of the other family)");
+	cr_assert_eq(udp_resolve(&u, "198.18.0.2", 7000, &a, why, sizeof(why)),
+		     0, "%s", why);
+	cr_assert_eq(a.sa.sa_family, AF_INET);
 }
 
 Test(udp, an_ipv6_listen_address_resolves_ipv6_only)
