@@ -19,7 +19,12 @@
 #              CA is needed
 #   tinc       tinc 1.0, Mode = switch, UDP, default cipher and digest
 #              (blowfish-CBC, HMAC-SHA1); RSA keys made with openssl
-#   fastd      fastd, mode tap, method salsa2012+umac, MTU 1500
+#   fastd      fastd, mode tap, method salsa2012+umac, MTU 1500 (fastd's
+#              default, which bridging a LAN of MTU 1500 needs: full-size
+#              frames then go out as two IP fragments, fastd having no MSS
+#              clamp)
+#   fastd1434  the same at MTU 1434 (fastd's guide: 1500 - 28 - 24 - 14),
+#              with lan0 and the hosts at 1434 too, as VXLAN's: no fragments
 #
 # Peer daemons run in the foreground through lab_bg (so lab_down reaps them
 # by PID); their output goes to ${LAB_DIR}/gwA.log and gwB.log, which
@@ -225,7 +230,7 @@ bench_fastd_conf()
 		method "salsa2012+umac";
 		secret "$(cat "$LAB_DIR/fastd-$gw.secret")";
 		bind $(bench_wan4 "$gw"):$BENCH_FASTD_PORT;
-		mtu 1500;
+		mtu $BENCH_FASTD_MTU;
 		peer "$peer" {
 			key "$(cat "$LAB_DIR/fastd-$peer.public")";
 			remote $(bench_wan4 "$peer"):$BENCH_FASTD_PORT;
@@ -234,9 +239,14 @@ bench_fastd_conf()
 	chmod 600 "$LAB_DIR/fastd-$gw.conf"
 }
 
+# bench_fastd_up [MTU]: fastd at MTU (default 1500: what bridging a LAN of
+# MTU 1500 needs, fastd's default; its outer datagrams then fragment).
+# With a lower MTU (1434: 1500 - 28 - 24 - 14, fastd's guide for TAP over
+# IPv4) lan0 and the hosts get it too, as VXLAN's, and nothing fragments.
 bench_fastd_up()
 {
 	local gw i
+	BENCH_FASTD_MTU=${1:-1500}
 	bench_fastd_keys
 	for gw in gwA gwB; do
 		bench_fastd_conf "$gw"
@@ -245,10 +255,25 @@ bench_fastd_up()
 	done
 	for ((i = 0; i < 150; i++)); do
 		grep -q 'established' "$LAB_DIR/gwA.log" &&
-			grep -q 'established' "$LAB_DIR/gwB.log" && return 0
+			grep -q 'established' "$LAB_DIR/gwB.log" && break
 		sleep 0.1
 	done
-	lab_fail "fastd: no session established within 15 s"
+	((i < 150)) || lab_fail "fastd: no session established within 15 s"
+	[ "$BENCH_FASTD_MTU" = 1500 ] || bench_lan_mtu "$BENCH_FASTD_MTU"
+}
+
+# bench_lan_mtu MTU: lan0 on both gateways and both hosts' eth0 at MTU.
+bench_lan_mtu()
+{
+	local gw h
+	for gw in gwA gwB; do
+		ip -n "$LAB_P-$gw" link set lan0 mtu "$1" ||
+			lab_fail "$gw: cannot set lan0's MTU $1"
+	done
+	for h in hA hB; do
+		ip -n "$LAB_P-$h" link set eth0 mtu "$1" ||
+			lab_fail "$h: cannot set MTU $1"
+	done
 }
 
 # ---- VXLAN and tapbridge ---------------------------------------------------
@@ -259,14 +284,10 @@ bench_vxlan_up()
 	lab_start A
 	lab_start B
 	for gw in gwA gwB; do
-		ip -n "$LAB_P-$gw" link set vx0 mtu 1450 &&
-			ip -n "$LAB_P-$gw" link set lan0 mtu 1450 ||
+		ip -n "$LAB_P-$gw" link set vx0 mtu 1450 ||
 			lab_fail "$gw: cannot set the VXLAN MTU 1450"
 	done
-	for h in hA hB; do
-		ip -n "$LAB_P-$h" link set eth0 mtu 1450 ||
-			lab_fail "$h: cannot set MTU 1450"
-	done
+	bench_lan_mtu 1450
 }
 
 bench_tapbridge_up()
@@ -289,6 +310,7 @@ bench_tunnel_up()
 	openvpn) bench_openvpn_up ;;
 	tinc) bench_tinc_up ;;
 	fastd) bench_fastd_up ;;
+	fastd1434) bench_fastd_up 1434 ;;
 	*) lab_fail "unknown tunnel kind '$1'" ;;
 	esac
 	lab_wait_link
@@ -301,7 +323,7 @@ bench_tunnel_binary()
 	tapbridge) echo "$TAPBRIDGE" ;;
 	openvpn) echo openvpn ;;
 	tinc) echo tincd ;;
-	fastd) echo fastd ;;
+	fastd | fastd1434) echo fastd ;;
 	*) echo "" ;;
 	esac
 }
