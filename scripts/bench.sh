@@ -28,6 +28,11 @@
 #   BENCH_PINGS        pings per RTT sample, 50 ms apart (default 50)
 #   BENCH_TUNNELS      the kinds to run (default: all), e.g. "tapbridge vxlan"
 #   BENCH_KEEP=1       keep the per-kind logs and results (path printed)
+#   BENCH_WIRE=1       veths that behave like physical links: hostA's eth0
+#                      and both wan0 cut UDP GSO sends into datagrams before
+#                      sending (tx-udp-segmentation off), and wan0 merges
+#                      received ones again (GRO on, which gives the veth
+#                      NAPI), as a network card with GRO does
 set -uo pipefail
 
 BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
@@ -113,7 +118,8 @@ bench_header()
 			"(load $load on $(nproc) cores): expect low, noisy numbers"
 	fi
 	echo "  lab     : scripts/lab.sh namespaces, WAN veth MTU 1500," \
-		"traffic hostA -> hostB"
+		"traffic hostA -> hostB$([ "${BENCH_WIRE:-0}" != 1 ] ||
+			echo ", BENCH_WIRE=1: links cut GSO sends, wan0 with GRO")"
 	echo "  method  : median of $BENCH_RUNS run(s); TCP iperf3 -t $BENCH_SECONDS;" \
 		"UDP bench/udpgen.c 1400-byte datagrams, $BENCH_UDP_SEGS per send (GSO)" \
 		"and 1 per send, ${BENCH_UDP_SECONDS} s steps;" \
@@ -162,6 +168,20 @@ bench_udp_from()
 	bench_put "$2_at" "$1" "$BENCH_UDP_RATE"
 }
 
+# bench_wire: BENCH_WIRE=1's links (see the top of this file).
+bench_wire()
+{
+	local gw
+	lab_in hA ethtool -K eth0 tx-udp-segmentation off >/dev/null 2>&1 ||
+		lab_fail "hostA: cannot turn off UDP GSO on eth0"
+	lab_wire_segments
+	for gw in gwA gwB; do
+		lab_in "$gw" ethtool -K wan0 gro on >/dev/null 2>&1 ||
+			lab_fail "$gw: cannot turn on GRO on wan0"
+	done
+	bench_say "wire-like links: GSO sends cut before each veth, GRO on wan0"
+}
+
 # bench_one KIND RUN: run RUN of KIND into $BENCH_TMP/KIND.txt, on a lab of
 # its own: plain-wire baseline, the tunnel, 2 s of unmeasured TCP, then TCP
 # x1 (with CPU accounting) and x4, the two UDP searches and ping.  Runs in
@@ -178,6 +198,7 @@ bench_one()
 	bench_baseline "$r"
 	bench_say "bringing $kind up"
 	bench_tunnel_up "$kind"
+	[ "${BENCH_WIRE:-0}" != 1 ] || bench_wire
 	BENCH_PIDS=$(bench_gw_pids | tr '\n' ' ')
 	echo "tunnel processes: ${BENCH_PIDS:-none}"
 	# shellcheck disable=SC2086
