@@ -14,6 +14,7 @@
 #include "tapbridge/control.h"
 #include "tapbridge/log.h"
 #include "tapbridge/loop.h"
+#include "tapbridge/sandbox.h"
 
 #include "control_impl.h"
 
@@ -50,27 +51,6 @@ static int fill_sun(struct sockaddr_un *sun, const char *path)
 		return -1;
 	}
 	strcpy(sun->sun_path, path);
-	return 0;
-}
-
-static int make_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == 0) {
-		/* Not the umask's mode: a control-group needs the search
-		 * bit. */
-		chmod(dir, 0755);
-	} else if (errno != EEXIST) {
-		log_warn("cannot create directory '%s'", dir);
-		return -1;
-	}
 	return 0;
 }
 
@@ -111,7 +91,7 @@ struct control *control_open(const char *path)
 		return NULL;
 	for (i = 0; i < CONTROL_CLIENTS; i++)
 		c->client[i].fd = -1;
-	if (fill_sun(&c->sun, path) < 0 || make_parent(path) < 0 ||
+	if (fill_sun(&c->sun, path) < 0 || sandbox_make_parent(path) < 0 ||
 	    clear_stale(&c->sun) < 0)
 		goto fail_free;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -60,9 +60,9 @@ int daemon_peer_keys_usable(const struct config *c,
 	int rc = 0;
 
 	/* A peer given this gateway's own public key (a paste from the
-	 * wrong side) could never complete a handshake. */
-	if (crypto_scalarmult_base(own, priv->key) != 0)
-		memset(own, 0, sizeof(own));
+	 * wrong side) could never complete a handshake.  (A weak private
+	 * key leaves own all zeros, which no public-key line can give.) */
+	keys_public(own, priv);
 	for (i = 0; i < c->npeers; i++) {
 		const struct config_peer *p = &c->peers[i];
 

@@ -73,9 +73,10 @@ struct keys_secret *daemon_load_private(const struct config *c);
 
 /*
  * daemon_peer_keys_usable(c, priv): 0 when every peer's public key gives a
- * shared secret with priv, else -1 with a FILE:LINE message for each that
- * does not (a low-order point): found before the daemon detaches or sends
- * a reload, rather than by the network process.
+ * shared secret with priv and is not priv's own public key, else -1 with a
+ * FILE:LINE message for each that fails (a low-order point, a paste from
+ * the wrong side): found before the daemon detaches or sends a reload,
+ * rather than by the network process.
  */
 int daemon_peer_keys_usable(const struct config *c,
 			    const struct keys_secret *priv);

@@ -56,8 +56,7 @@ static int is_empty_dir(const char *path)
 	return empty;
 }
 
-/* mkdir path 0755 whatever the umask (the control socket's directory
- * must stay searchable for a control-group); an existing one is kept. */
+/* mkdir path 0755 whatever the umask; an existing one is kept. */
 static int make_dir(const char *path, const char *what)
 {
 	if (mkdir(path, 0755) == 0)
@@ -69,19 +68,25 @@ static int make_dir(const char *path, const char *what)
 	return 0;
 }
 
-int sandbox_root(const char *path)
+int sandbox_make_parent(const char *path)
 {
 	char parent[4096], *slash;
-	struct stat st;
 
 	snprintf(parent, sizeof(parent), "%s", path);
 	slash = strrchr(parent, '/');
-	if (slash && slash != parent) {
-		*slash = '\0';
-		if (make_dir(parent, "directory") < 0)
-			return -1;
-	}
-	if (make_dir(path, "sandbox directory") < 0)
+	if (!slash || slash == parent)
+		return 0;
+	*slash = '\0';
+	return make_dir(parent, "directory");
+}
+
+
+int sandbox_root(const char *path)
+{
+	struct stat st;
+
+	if (sandbox_make_parent(path) < 0 ||
+	    make_dir(path, "sandbox directory") < 0)
 		return -1;
 	if (lstat(path, &st) < 0) {
 		log_warn("sandbox directory '%s'", path);

@@ -20,6 +20,14 @@
 int sandbox_user(const char *name, uid_t *uid, gid_t *gid);
 
 /*
+ * sandbox_make_parent(path): make the directory path is in (one level),
+ * 0755 whatever the umask: the sandbox's parent and the control socket's
+ * directory (by default the same) must stay searchable for a
+ * control-group.  One that exists is kept.  0, or -1 (logged).
+ */
+int sandbox_make_parent(const char *path);
+
+/*
  * sandbox_root(path): make sure path is an empty directory owned by root
  * and writable by nobody else, creating it (0755) when missing.  0 or -1
  * (logged).
