@@ -586,6 +586,28 @@ lab_ping()
 		-w $((n + 4)) "$@" "$to" >/dev/null 2>&1
 }
 
+# lab_back_within T0: poll, bounded in count (50 tries) and time (5 s from
+# T0, a `date +%s%N`), until hostA gets an echo reply from hostB; sets
+# LAB_BACK_MS to the milliseconds since T0 either way.  0 once it does, 1
+# if not.  The bound only limits the wait: callers report the time, never
+# assert it.
+lab_back_within()
+{
+	local t0=$1 i
+	LAB_BACK_MS=
+	for ((i = 0; i < 50; i++)); do
+		if lab_in hA ping -q -n -c 1 -W 0.2 -w 1 "$LAB_LAN4_B" \
+			>/dev/null 2>&1; then
+			LAB_BACK_MS=$((($(date +%s%N) - t0) / 1000000))
+			return 0
+		fi
+		[ $(($(date +%s%N) - t0)) -lt 5000000000 ] || break
+		sleep 0.1	# an unreachable network fails at once
+	done
+	LAB_BACK_MS=$((($(date +%s%N) - t0) / 1000000))
+	return 1
+}
+
 # lab_wait_link [FROM_NS TO]: poll (at most 100 tries, 20 s) until FROM_NS
 # (default hA) gets an echo reply from TO (default hostB's IPv4 address).
 lab_wait_link()
