@@ -22,14 +22,16 @@ PIDFILE_A=
 npeers=
 restarted=
 
-# initd ACTION [CONFIG]: run the init script for gwA inside its namespace;
-# output in $LAB_DIR/initd.out, exit status returned.
+# initd ACTION [CONFIG [PIDFILE]]: run the init script for gwA inside its
+# namespace, with PIDFILE (default $INITPID; empty: the script's own
+# default, as when /etc/default names none); output in
+# $LAB_DIR/initd.out, exit status returned.
 initd()
 {
-	local conf=${2:-$LAB_DIR/gwA.conf}
+	local conf=${2:-$LAB_DIR/gwA.conf} pidfile=${3-$INITPID}
 	echo "---- initd $1 $(date +%T.%N) ----" >>"$LAB_DIR/gwA.log"
 	lab_in gwA env TAPBRIDGE_DEFAULTS=/dev/null DAEMON="$TAPBRIDGE" \
-		CONFIG="$conf" PIDFILE="$INITPID" START_WAIT=10 STOP_WAIT=10 \
+		CONFIG="$conf" PIDFILE="$pidfile" START_WAIT=10 STOP_WAIT=10 \
 		timeout 40 sh "$INITD" "$1" >"$LAB_DIR/initd.out" 2>&1
 	local rc=$?
 	sed 's/^/  | /' "$LAB_DIR/initd.out"
@@ -39,13 +41,7 @@ initd()
 # initd_default ACTION CONFIG: the same with the script's own PIDFILE.
 initd_default()
 {
-	echo "---- initd $1 $(date +%T.%N) ----" >>"$LAB_DIR/gwA.log"
-	lab_in gwA env TAPBRIDGE_DEFAULTS=/dev/null DAEMON="$TAPBRIDGE" \
-		CONFIG="$2" START_WAIT=10 STOP_WAIT=10 \
-		timeout 40 sh "$INITD" "$1" >"$LAB_DIR/initd.out" 2>&1
-	local rc=$?
-	sed 's/^/  | /' "$LAB_DIR/initd.out"
-	return "$rc"
+	initd "$1" "$2" ""
 }
 
 # daemon_pid: the PID in the pidfile of a daemon started by hand (empty if
