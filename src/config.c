@@ -393,6 +393,11 @@ static void dispatch(struct parser *p)
 static void line_end(struct parser *p, const char *s, size_t len)
 {
 	p->line++;
+	/* A UTF-8 byte-order mark, as some editors write: not text. */
+	if (p->line == 1 && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		len -= 3;
+	}
 	if (len > 0 && len <= LINE_MAX_LEN + 1 && s[len - 1] == '\r')
 		len--;
 	if (len > LINE_MAX_LEN) {

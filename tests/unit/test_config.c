@@ -258,6 +258,10 @@ static const struct {
 	/* words */
 	ROW(HEAD "foo bar\n" PEER_A,
 	    ":2: unknown directive 'foo' (see tapbridge.conf(5))"),
+	/* a byte-order mark is skipped only at the very start */
+	ROW(HEAD "\xef\xbb\xbfrekey-interval 60\n" PEER_A,
+	    ":2: unknown directive '\\xef\\xbb\\xbfrekey-interval' "
+	    "(see tapbridge.conf(5))"),
 	ROW(HEAD "\xc3\xa9t\xc3\xa9 1\n" PEER_A,
 	    ":2: unknown directive '\\xc3\\xa9t\\xc3\\xa9' "
 	    "(see tapbridge.conf(5))"),
@@ -570,6 +574,30 @@ Test(config, quoted_strings_and_comments)
 	cr_assert_eq(c.npeers, 1);
 	cr_expect_arr_eq(c.peers[0].public_key, alice_pub, KEYS_LEN);
 	cr_expect_str_eq(c.peers[0].preshared_key, "\\");
+	config_fini(&c);
+	free(err);
+}
+
+Test(config, utf8_byte_order_mark_is_skipped)
+{
+	/* As Notepad saves it: a byte-order mark, then CRLF lines. */
+	static const char text[] =
+		"\xef\xbb\xbf" "bridge br1\r\n"
+		"private-key /k\r\n"
+		"peer a {\r\n"
+		"public-key " PUB_A "\r\n"
+		"endpoint 198.18.0.2:7000\r\n"
+		"}\r\n";
+	struct config c;
+	char *err;
+	int rc;
+
+	err = parse(text, &c, &rc);
+	cr_assert_str_empty(err);
+	cr_assert_eq(rc, 0);
+	cr_expect_str_eq(c.bridge, "br1");
+	cr_expect_eq(c.bridge_line, 1);
+	cr_assert_eq(c.npeers, 1);
 	config_fini(&c);
 	free(err);
 }
