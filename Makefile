@@ -10,7 +10,7 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DAEMON_USER ?= tapbridge
 DESTDIR     ?=
 
-VERSION     := 0.2.0
+VERSION     := 0.3.0
 BUILD       ?= build
 SAN         ?=
 

@@ -50,6 +50,8 @@ struct datapath *datapath_new(const struct datapath_setup *setup)
 	snprintf(dp->bridge, sizeof(dp->bridge), "%s", setup->bridge);
 	dp->now = loop_now_ms();
 	ratelimit_init(&dp->rl);
+	ratelimit_init(&dp->rl_proven);
+	cookie_checker_init(&dp->cookie, dp->id->pub);
 	return dp;
 
 fail_scratch:
@@ -71,6 +73,7 @@ void datapath_free(struct datapath *dp)
 	free(dp->peers);
 	sodium_free(dp->scratch);
 	gro_free(dp->gro);
+	sodium_memzero(&dp->cookie, sizeof(dp->cookie));
 	free(dp);
 }
 

@@ -14,6 +14,7 @@
 #define TAPBRIDGE_DATAPATH_IMPL_H
 
 #include "tapbridge/datapath.h"
+#include "tapbridge/cookie.h"
 #include "tapbridge/gro.h"
 #include "tapbridge/ratelimit.h"
 
@@ -38,6 +39,9 @@ struct datapath {
 	uint64_t too_big_seen;		/* udp->too_big already handled */
 	int clamp_mss;
 	struct ratelimit rl;		/* initiations that may cost a DH */
+	struct ratelimit rl_proven;	/* those with a valid mac2 */
+	struct ratelimit_bucket cookie_replies;
+	struct cookie_checker cookie;
 	struct pkt_batch out;		/* sealed, waiting for sendmmsg */
 };
 
@@ -75,8 +79,10 @@ void dp_roam(struct datapath *dp, struct peer *peer,
 
 /* dp_send_initiation(dp, peer): start a handshake towards peer. */
 void dp_send_initiation(struct datapath *dp, struct peer *peer);
-/* dp_rx_initiation(dp, p), dp_rx_response(dp, p): handshake messages. */
+/* dp_rx_initiation(dp, p), dp_rx_response(dp, p), dp_rx_cookie(dp, p):
+ * handshake messages. */
 void dp_rx_initiation(struct datapath *dp, struct pkt *p);
 void dp_rx_response(struct datapath *dp, struct pkt *p);
+void dp_rx_cookie(struct datapath *dp, struct pkt *p);
 
 #endif

@@ -30,6 +30,7 @@ void dp_send_initiation(struct datapath *dp, struct peer *peer)
 	if (handshake_create_initiation(peer->hs, dp->id, new_index(dp),
 					msg) < 0)
 		return;
+	cookie_jar_stamp(&peer->cookie, msg, dp->now);
 	peer->hs_sent_ms = dp->now;
 	if (udp_send(dp->udp, msg, sizeof(msg), &peer->endpoint) == 0)
 		peer->last_tx_ms = dp->now;
@@ -105,12 +106,32 @@ static struct peer *peer_at(struct datapath *dp, const union pkt_addr *a)
 	return NULL;
 }
 
-/* May a message from a that passed mac1 cost Diffie-Hellman work now? */
-static bool dh_allowed(struct datapath *dp, const union pkt_addr *a)
+/*
+ * May an initiation that passed mac1 cost Diffie-Hellman work now?  One
+ * whose mac2 proves its source address takes from the table of proven
+ * addresses, which a sender forging addresses cannot reach; any other from
+ * its address's budget, and when that is spent it gets a cookie reply (a
+ * message smaller than the initiation, sent only to its source address),
+ * so that the real sender at that address proves it on its next try.
+ */
+static bool dh_allowed(struct datapath *dp, const struct pkt *p)
 {
-	struct peer *at = peer_at(dp, a);
+	uint8_t reply[WIRE_COOKIE_REPLY_LEN];
+	struct peer *at;
 
-	return ratelimit_allow(&dp->rl, a, at ? &at->hs_limit : NULL, dp->now);
+	if (cookie_mac2_ok(&dp->cookie, &p->addr, p->data, dp->now))
+		return ratelimit_allow(&dp->rl_proven, &p->addr, NULL,
+				       dp->now);
+	at = peer_at(dp, &p->addr);
+	if (ratelimit_allow(&dp->rl, &p->addr, at ? &at->hs_limit : NULL,
+			    dp->now))
+		return true;
+	if (ratelimit_take(&dp->cookie_replies, RATELIMIT_COOKIE_RATE,
+			   RATELIMIT_COOKIE_BURST, dp->now)) {
+		cookie_reply(&dp->cookie, &p->addr, p->data, reply, dp->now);
+		udp_send(dp->udp, reply, sizeof(reply), &p->addr);
+	}
+	return false;
 }
 
 void dp_rx_initiation(struct datapath *dp, struct pkt *p)
@@ -133,7 +154,7 @@ void dp_rx_initiation(struct datapath *dp, struct pkt *p)
 		return;
 	}
 	/* mac1 was one hash; what follows costs Diffie-Hellman work. */
-	if (!dh_allowed(dp, &p->addr)) {
+	if (!dh_allowed(dp, p)) {
 		dp->drops[RX_DROP_HANDSHAKE]++;
 		return;
 	}
@@ -182,9 +203,14 @@ void dp_rx_response(struct datapath *dp, struct pkt *p)
 		dp->drops[RX_DROP_HANDSHAKE]++;
 		return;
 	}
-	/* The index is sent in clear: mac1 and the limit before any DH. */
+	/*
+	 * The index is sent in clear: mac1 and the limit before any DH.  Only
+	 * someone who saw our initiation knows the index, so the peer's
+	 * bucket for responses is its own, whatever floods its address.
+	 */
 	if (!handshake_mac1_ok(dp->id, p->data, p->len) ||
-	    !dh_allowed(dp, &p->addr) ||
+	    !ratelimit_allow(&dp->rl, &p->addr, &peer->hs_resp_limit,
+			     dp->now) ||
 	    handshake_consume_response(peer->hs, dp->id, p->data, p->len) < 0) {
 		peer->stats.drops[RX_DROP_HANDSHAKE]++;
 		return;
@@ -205,4 +231,29 @@ void dp_rx_response(struct datapath *dp, struct pkt *p)
 		dp_flush_staged(dp, peer);
 	else
 		dp_send_keepalive(dp, peer);
+}
+
+void dp_rx_cookie(struct datapath *dp, struct pkt *p)
+{
+	struct peer *peer = NULL;
+	uint32_t idx;
+	size_t i;
+
+	if (p->len != WIRE_COOKIE_REPLY_LEN) {
+		dp->drops[RX_DROP_SHORT]++;
+		return;
+	}
+	/* Only for the initiation we are waiting on an answer to. */
+	idx = cookie_reply_receiver(p->data);
+	for (i = 0; i < dp->npeers && !peer; i++)
+		if (dp->peers[i].hs->state == HS_INITIATION_SENT &&
+		    dp->peers[i].hs->local_index == idx)
+			peer = &dp->peers[i];
+	if (!peer) {
+		dp->drops[RX_DROP_HANDSHAKE]++;
+		return;
+	}
+	/* Taken, it is not a drop: our next initiation carries mac2. */
+	if (cookie_jar_take(&peer->cookie, p->data, p->len, dp->now) < 0)
+		peer->stats.drops[RX_DROP_HANDSHAKE]++;
 }

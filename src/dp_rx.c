@@ -147,6 +147,9 @@ static void rx_one(struct datapath *dp, struct pkt *p)
 	case WIRE_MSG_RESPONSE:
 		dp_rx_response(dp, p);
 		break;
+	case WIRE_MSG_COOKIE:
+		dp_rx_cookie(dp, p);
+		break;
 	default:
 		dp->drops[RX_DROP_SHORT]++;
 	}

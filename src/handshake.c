@@ -47,7 +47,8 @@
 #define TAI64_BASE	UINT64_C(0x400000000000000a)
 #define NSEC_PER_SEC	1000000000u
 
-_Static_assert(INIT_MAC1 + WIRE_MAC1_LEN == WIRE_INIT_LEN, "init layout");
+_Static_assert(INIT_MAC1 == WIRE_INIT_MAC1_OFF, "init layout");
+_Static_assert(INIT_SENDER == WIRE_INIT_SENDER_OFF, "init layout");
 _Static_assert(RESP_MAC1 + WIRE_MAC1_LEN == WIRE_RESP_LEN, "resp layout");
 _Static_assert(WIRE_KEY_LEN == crypto_scalarmult_BYTES, "x25519 size");
 _Static_assert(WIRE_AEAD_TAG_LEN == crypto_aead_chacha20poly1305_ietf_ABYTES,
@@ -319,12 +320,16 @@ bool handshake_mac1_ok(const struct handshake_identity *id, const uint8_t *msg,
 		       size_t len)
 {
 	uint8_t mac[WIRE_MAC1_LEN];
+	size_t off;
 
-	if (len != WIRE_INIT_LEN && len != WIRE_RESP_LEN)
+	if (len == WIRE_INIT_LEN)
+		off = INIT_MAC1;
+	else if (len == WIRE_RESP_LEN)
+		off = RESP_MAC1;
+	else
 		return false;
-	mac1(mac, id->mac1_key, msg, len - WIRE_MAC1_LEN);
-	return sodium_memcmp(mac, msg + len - WIRE_MAC1_LEN,
-			     WIRE_MAC1_LEN) == 0;
+	mac1(mac, id->mac1_key, msg, off);
+	return sodium_memcmp(mac, msg + off, WIRE_MAC1_LEN) == 0;
 }
 
 int handshake_create_initiation(struct handshake *hs,
@@ -354,6 +359,7 @@ int handshake_create_initiation(struct handshake *hs,
 	aead_seal(msg + INIT_TS, t.ts, WIRE_TIMESTAMP_LEN, t.h, t.k);
 	mix_hash(t.h, msg + INIT_TS, INIT_TS_LEN);
 	mac1(msg + INIT_MAC1, hs->remote_mac1_key, msg, INIT_MAC1);
+	memset(msg + WIRE_INIT_MAC2_OFF, 0, WIRE_MAC2_LEN);	/* no cookie */
 
 	memcpy(hs->hash, t.h, WIRE_HASH_LEN);
 	memcpy(hs->chaining_key, t.ck, WIRE_HASH_LEN);

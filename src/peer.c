@@ -27,6 +27,8 @@ int peer_init(struct peer *p, const struct handshake_identity *id,
 	p->endpoint.sa.sa_family = AF_UNSPEC;
 	p->conf_endpoint = spec->endpoint;
 	p->hs_limit.milli = RATELIMIT_SOURCE_BURST * 1000;
+	p->hs_resp_limit.milli = RATELIMIT_SOURCE_BURST * 1000;
+	cookie_jar_init(&p->cookie, p->public_key);
 	/*
 	 * Fragment ids start anywhere: the other side keeps pieces of an
 	 * unfinished frame for a second, and a restarted gateway counting

@@ -73,3 +73,12 @@ refuse:
 	r->limited++;
 	return false;
 }
+
+bool ratelimit_take(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
+		    uint64_t now_ms)
+{
+	if (!refill(b, rate, burst, now_ms))
+		return false;
+	b->milli -= 1000;
+	return true;
+}

@@ -22,6 +22,7 @@
 #include "tapbridge/handshake.h"
 #include "tapbridge/pkt.h"
 #include "tapbridge/pmtu.h"
+#include "tapbridge/cookie.h"
 #include "tapbridge/ratelimit.h"
 #include "tapbridge/session.h"
 
@@ -56,7 +57,9 @@ struct peer {
 	uint64_t hs_attempt_ms;		/* start of the attempt run; 0 = none */
 	uint64_t hs_done_ms;		/* last completed handshake */
 	uint64_t hs_consumed_ms;	/* last initiation accepted */
-	struct ratelimit_bucket hs_limit; /* handshake DH from the endpoint */
+	struct ratelimit_bucket hs_limit; /* initiations from the endpoint */
+	struct ratelimit_bucket hs_resp_limit; /* responses to ours */
+	struct cookie_jar cookie;	/* from the peer, for our mac2 */
 	uint64_t last_rx_ms;		/* last authenticated packet */
 	uint64_t last_data_rx_ms;	/* last frame received */
 	uint64_t last_tx_ms;		/* last packet sent */

@@ -3,10 +3,13 @@
  * strangers are limited per source address (in a fixed table indexed by a
  * keyed hash, so colliding on purpose is not possible) and all together;
  * a source that is the endpoint of a configured peer takes from that
- * peer's own bucket instead, which no stranger can touch, so a flood from
- * spoofed addresses can neither starve the real peers' rekeys nor refill
- * a peer's bucket by evicting its table slot.  No allocation after
- * ratelimit_init, no logging.
+ * peer's own bucket instead, so a flood from other addresses can neither
+ * starve the real peers' rekeys nor refill a peer's bucket by evicting its
+ * table slot.  A flood that forges a peer's own address does spend that
+ * bucket: the data path then answers with cookie replies (cookie.h), and
+ * initiations whose mac2 proves their address take from a second table
+ * that no forger can reach.  No allocation after ratelimit_init, no
+ * logging.
  */
 #ifndef TAPBRIDGE_RATELIMIT_H
 #define TAPBRIDGE_RATELIMIT_H
@@ -21,6 +24,8 @@
 #define RATELIMIT_SOURCE_BURST	5
 #define RATELIMIT_ALL_RATE	500	/* per second, strangers together */
 #define RATELIMIT_ALL_BURST	50
+#define RATELIMIT_COOKIE_RATE	5000	/* cookie replies per second, all */
+#define RATELIMIT_COOKIE_BURST	500
 
 struct ratelimit_bucket {
 	uint64_t last_ms;
@@ -50,5 +55,10 @@ void ratelimit_init(struct ratelimit *r);
  */
 bool ratelimit_allow(struct ratelimit *r, const union pkt_addr *from,
 		     struct ratelimit_bucket *own, uint64_t now_ms);
+
+/* ratelimit_take(b, rate, burst, now_ms): take a token from b (rate a
+ * second, at most burst held) if it has one. */
+bool ratelimit_take(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
+		    uint64_t now_ms);
 
 #endif

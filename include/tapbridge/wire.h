@@ -20,6 +20,7 @@
 enum {
 	WIRE_MSG_INITIATION = 1,
 	WIRE_MSG_RESPONSE = 2,
+	WIRE_MSG_COOKIE = 3,
 	WIRE_MSG_DATA = 4,
 };
 
@@ -29,18 +30,37 @@ enum {
 #define WIRE_BOX_MAC_LEN	16	/* crypto_secretbox (data) */
 #define WIRE_TIMESTAMP_LEN	12	/* TAI64N */
 #define WIRE_MAC1_LEN		16
+#define WIRE_MAC2_LEN		16
+#define WIRE_COOKIE_LEN		16
 
 /*
  * Handshake initiation:
  *   type(1) zero(3) sender(4) ephemeral(32) static(32+16) timestamp(12+16)
- *   mac1(16)
+ *   mac1(16) mac2(16)
+ * mac1 covers the bytes before it; mac2 (zeros without a cookie) the bytes
+ * before it, mac1 included.
  */
-#define WIRE_INIT_LEN		(4 + 4 + 32 + 48 + 28 + 16)	/* 132 */
+#define WIRE_INIT_LEN		(4 + 4 + 32 + 48 + 28 + 16 + 16)	/* 148 */
+#define WIRE_INIT_SENDER_OFF	4
+#define WIRE_INIT_MAC1_OFF	(WIRE_INIT_LEN - WIRE_MAC2_LEN - WIRE_MAC1_LEN)
+#define WIRE_INIT_MAC2_OFF	(WIRE_INIT_LEN - WIRE_MAC2_LEN)
 /*
  * Handshake response:
  *   type(1) zero(3) sender(4) receiver(4) ephemeral(32) empty(0+16) mac1(16)
  */
 #define WIRE_RESP_LEN		(4 + 4 + 4 + 32 + 16 + 16)	/* 76 */
+/*
+ * Cookie reply, to an initiation the responder would not spend a DH on:
+ *   type(1) zero(3) receiver(4) nonce(24) cookie(16+16)
+ * The receiver is the initiation's sender index; the cookie is sealed with
+ * XChaCha20-Poly1305 under HASH("cookie--" || responder's public key),
+ * the initiation's mac1 as associated data.
+ */
+#define WIRE_COOKIE_RECEIVER_OFF 4
+#define WIRE_COOKIE_NONCE_OFF	8
+#define WIRE_COOKIE_NONCE_LEN	24
+#define WIRE_COOKIE_BOX_OFF	(WIRE_COOKIE_NONCE_OFF + WIRE_COOKIE_NONCE_LEN)
+#define WIRE_COOKIE_REPLY_LEN	(WIRE_COOKIE_BOX_OFF + WIRE_COOKIE_LEN + 16)
 /*
  * Data:
  *   type(1) receiver(4) counter(8) secretbox(mac(16) payload(n))
@@ -74,6 +94,8 @@ enum {
 #define WIRE_REJECT_AFTER_MESSAGES	(UINT64_MAX - (UINT64_C(1) << 13))
 #define WIRE_REPLAY_WINDOW		4096	/* packets, power of two */
 #define WIRE_HANDSHAKE_MIN_INTERVAL_MS	50	/* per peer, initiations */
+#define WIRE_COOKIE_SECRET_MS		120000	/* responder renews its secret */
+#define WIRE_COOKIE_USE_MS		115000	/* initiator uses a cookie */
 
 /* Little-endian field helpers. */
 static inline void wire_put16(uint8_t *p, uint16_t v)

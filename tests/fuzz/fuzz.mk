@@ -38,7 +38,7 @@ fuzz_srcs_handshake  := src/handshake.c src/session.c src/keys.c \
 fuzz_srcs_mss        := src/mss.c
 fuzz_srcs_gso        := src/gso.c
 fuzz_srcs_gro        := src/gro.c src/gso.c
-fuzz_srcs_datagram   := src/datapath.c src/dp_rx.c src/dp_tx.c \
+fuzz_srcs_datagram   := src/datapath.c src/dp_rx.c src/dp_tx.c src/cookie.c \
 			src/dp_handshake.c src/peer.c src/handshake.c \
 			src/session.c src/keys.c src/log.c src/frame.c \
 			src/gro.c src/gso.c src/mss.c src/tap.c src/udp.c \

@@ -162,10 +162,18 @@ static void fix_header(uint8_t *m, uint8_t type)
 	m[1] = m[2] = m[3] = 0;
 }
 
+/* Where mac1 is: an initiation has mac2 after it. */
+static size_t mac1_off(size_t len)
+{
+	return len == WIRE_INIT_LEN ? WIRE_INIT_MAC1_OFF : len - WIRE_MAC1_LEN;
+}
+
 static void fix_mac1(uint8_t *m, size_t len)
 {
-	crypto_generichash(m + len - WIRE_MAC1_LEN, WIRE_MAC1_LEN, m,
-			   len - WIRE_MAC1_LEN, us.mac1_key, WIRE_KEY_LEN);
+	size_t off = mac1_off(len);
+
+	crypto_generichash(m + off, WIRE_MAC1_LEN, m, off, us.mac1_key,
+			   WIRE_KEY_LEN);
 }
 
 /*
@@ -174,20 +182,23 @@ static void fix_mac1(uint8_t *m, size_t len)
  * sender index.  The sender index is protected by mac1 alone, which anyone
  * who knows our public key can compute, so it may be rewritten (as in
  * WireGuard: an attacker on the path gains nothing it could not do by
- * dropping packets); every other byte is bound by the handshake itself.
+ * dropping packets); so may an initiation's mac2, which only the data
+ * path's cookie check reads; every other byte is bound by the handshake
+ * itself.
  */
 static int must_accept(const uint8_t *m, size_t len, const uint8_t *valid,
 		       size_t vlen)
 {
 	uint8_t mac[WIRE_MAC1_LEN];
+	size_t off = mac1_off(len);
 
 	if (len != vlen)
 		return 0;
-	crypto_generichash(mac, WIRE_MAC1_LEN, m, len - WIRE_MAC1_LEN,
-			   us.mac1_key, WIRE_KEY_LEN);
-	return !memcmp(mac, m + len - WIRE_MAC1_LEN, WIRE_MAC1_LEN) &&
+	crypto_generichash(mac, WIRE_MAC1_LEN, m, off, us.mac1_key,
+			   WIRE_KEY_LEN);
+	return !memcmp(mac, m + off, WIRE_MAC1_LEN) &&
 	       !memcmp(m, valid, 4) &&
-	       !memcmp(m + 8, valid + 8, len - 8 - WIRE_MAC1_LEN);
+	       !memcmp(m + 8, valid + 8, off - 8);
 }
 
 static void initiation(const uint8_t *m, size_t len)

@@ -132,7 +132,7 @@ lab_start B
 lab_tcpdump mal "$LAB_DIR/mal.txt" -i wan0 -q "udp and src host $LAB_WAN4_B"
 replay old-to-B mal "$LAB_WAN4_B"
 sleep 0.3
-big=$(awk '/ UDP, length/ { if ($NF + 0 > 132) n++ } END { print n + 0 }' \
+big=$(awk '/ UDP, length/ { if ($NF + 0 > 148) n++ } END { print n + 0 }' \
 	"$LAB_DIR/mal.txt")
 lab_say "gwB -> mallory: $(grep -c ' UDP, length' "$LAB_DIR/mal.txt") datagrams, $big bigger than an initiation"
 [ "$big" -eq 0 ] || lab_fail "gwB sent mallory datagrams bigger than an initiation"

@@ -305,6 +305,73 @@ static size_t tap_collect(uint32_t seq)
 	return got;
 }
 
+/*
+ * Send B n initiations that pass mac1 (B's public key is no secret) but
+ * hold nothing else, forged from A's own address and port with a raw
+ * socket: each spends a token of A's handshake budget at B.
+ */
+static void forge_initiations(int raw, unsigned n)
+{
+	uint8_t pkt[20 + 8 + WIRE_INIT_LEN], *ip = pkt, *udp = pkt + 20;
+	uint8_t *init = pkt + 28;
+	struct sockaddr_in to = B.udp.local.in4;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		memset(pkt, 0, sizeof(pkt));
+		ip[0] = 0x45;
+		put16(ip + 2, sizeof(pkt));
+		ip[8] = 64;
+		ip[9] = IPPROTO_UDP;
+		memcpy(ip + 12, &A.udp.local.in4.sin_addr, 4);
+		memcpy(ip + 16, &B.udp.local.in4.sin_addr, 4);
+		memcpy(udp, &A.udp.local.in4.sin_port, 2);
+		memcpy(udp + 2, &B.udp.local.in4.sin_port, 2);
+		put16(udp + 4, 8 + WIRE_INIT_LEN);	/* checksum 0: none */
+		randombytes_buf(init, WIRE_INIT_MAC1_OFF);
+		init[0] = WIRE_MSG_INITIATION;
+		init[1] = init[2] = init[3] = 0;
+		crypto_generichash(init + WIRE_INIT_MAC1_OFF, WIRE_MAC1_LEN,
+				   init, WIRE_INIT_MAC1_OFF, B.id.mac1_key,
+				   WIRE_KEY_LEN);
+		cr_assert_eq(sendto(raw, pkt, sizeof(pkt), 0,
+				    (struct sockaddr *)&to, sizeof(to)),
+			     (ssize_t)sizeof(pkt), "raw send: %s",
+			     strerror(errno));
+	}
+}
+
+/*
+ * A flood that forges A's own address spends A's handshake budget at B
+ * (40 a second against 20): B then answers A's real initiation with a
+ * cookie reply, A's next one proves its address with mac2, and the
+ * handshake completes while the flood goes on.  Without cookies every
+ * initiation of A's is refused for as long as the flood lasts.
+ */
+Test(datapath, a_flood_forging_the_peers_address_does_not_stop_handshakes)
+{
+	uint64_t hs0 = peer_of(&A)->stats.handshakes;
+	int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	unsigned round;
+
+	cr_assert_geq(raw, 0, "raw socket: %s", strerror(errno));
+	usleep(60 * 1000);	/* past B's minimum interval between two */
+	forge_initiations(raw, 10);	/* the burst allowance, and more */
+	datapath_start(A.dp);		/* A wants a new handshake */
+	for (round = 0; round < 60; round++) {
+		forge_initiations(raw, 4);
+		datapath_tick(A.dp);
+		pump();
+		if (peer_of(&A)->stats.handshakes > hs0)
+			break;
+		usleep(100 * 1000);
+	}
+	close(raw);
+	cr_assert_gt(peer_of(&A)->stats.handshakes, hs0,
+		     "no handshake in %u rounds of the flood", round);
+	cr_assert_not_null(peer_of(&B)->current);
+}
+
 Test(datapath, df_super_frame_crosses_without_tunnel_fragments)
 {
 	tap_super(true, 1000);

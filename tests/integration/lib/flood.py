@@ -6,10 +6,10 @@ time, paced to a rate).
       COUNT datagrams of random sizes 0..1500: a quarter pure random
       bytes, the rest start with a valid message type (1, 2 or 4) and
       three zero bytes, some of them with the exact length of their type
-      (initiation 132, response 76, data >= 29) so that they reach the
+      (initiation 148, response 76, data >= 29) so that they reach the
       mac1 check, the index lookup and the session lookup.
   flood.py initiation HOST PORT COUNT SECONDS RATE [PUBKEY_B64]
-      COUNT handshake initiations of the right length (132, type 1) with
+      COUNT handshake initiations of the right length (148, type 1) with
       random contents; with PUBKEY_B64 (the target's public key, which is
       public) each carries a VALID mac1, so the target spends its DH and
       AEAD on it before it can reject it.
@@ -34,11 +34,13 @@ import time
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inject import (DATA_OVERHEAD, INIT_LEN, MSG_DATA,  # noqa: E402
-                    MSG_INITIATION, pcap_udp_payloads)
+from inject import (DATA_OVERHEAD, INIT_LEN, INIT_MAC1_OFF,  # noqa: E402
+                    MAC2_LEN, MSG_DATA, MSG_INITIATION, pcap_udp_payloads)
 
 MSG_RESPONSE = 2
 RESP_LEN = 76
+MSG_COOKIE = 3
+COOKIE_LEN = 64
 MAC1_LEN = 16
 MAX_LEN = 1500
 
@@ -65,6 +67,8 @@ def classify(pkt):
         return "handshake" if n == INIT_LEN else "short"
     if t == MSG_RESPONSE:
         return "handshake" if n == RESP_LEN else "short"
+    if t == MSG_COOKIE:
+        return "handshake" if n == COOKIE_LEN else "short"
     return "short"
 
 
@@ -96,11 +100,12 @@ def random_datagram(junk):
 
 
 def initiation(junk, key):
+    """mac2 zero: no cookie, as from a sender that never got one."""
     body = bytes((MSG_INITIATION, 0, 0, 0)) + \
-        bytes(junk.take(INIT_LEN - 4 - MAC1_LEN))
+        bytes(junk.take(INIT_MAC1_OFF - 4))
     if key is None:
-        return body + bytes(junk.take(MAC1_LEN))
-    return body + mac1(key, body)
+        return body + bytes(junk.take(MAC1_LEN)) + bytes(MAC2_LEN)
+    return body + mac1(key, body) + bytes(MAC2_LEN)
 
 
 def send_paced(host, port, count, seconds, rate, make):
@@ -151,8 +156,8 @@ def main():
         inits = [p for p in pcap_udp_payloads(path, port)
                  if len(p) == INIT_LEN and p[0] == MSG_INITIATION]
         good = sum(1 for p in inits
-                   if mac1(key, p[:INIT_LEN - MAC1_LEN]) ==
-                   p[INIT_LEN - MAC1_LEN:])
+                   if mac1(key, p[:INIT_MAC1_OFF]) ==
+                   p[INIT_MAC1_OFF:INIT_MAC1_OFF + MAC1_LEN])
         print("initiations=%d mac1_ok=%d" % (len(inits), good))
         return 0 if inits and good == len(inits) else 1
     if mode not in ("random", "initiation") or len(sys.argv) not in (7, 8):

@@ -28,7 +28,9 @@ DATA_HDR_LEN = 13
 RECEIVER_OFF = 1
 COUNTER_OFF = 5
 DATA_OVERHEAD = DATA_HDR_LEN + 16     # and the secretbox MAC
-INIT_LEN = 132
+INIT_LEN = 148
+MAC2_LEN = 16
+INIT_MAC1_OFF = INIT_LEN - MAC2_LEN - 16
 
 
 def pcap_udp_payloads(path, port):
