@@ -25,6 +25,7 @@
 #define POOL_MTU	65536	/* TCP super-frames, UDP GRO batches */
 #define SANDBOX_ROOT	RUNSTATEDIR "/tapbridge/empty"
 #define CHILD_STOP_MS	5000
+#define REAP_RELAY_LINES 256	/* its log lines passed on per turn, stopping */
 #define RELOAD_SEND_MS	5000	/* handing a reload over, at most */
 #define PENDING_RELOADS	4	/* reloads awaiting their answer */
 

@@ -268,38 +268,45 @@ static void priv_on_signal(void *cookie, int signo)
 	}
 }
 
-/* Pass on the log lines the network process sent; the rest is moot. */
-static void relay_logs(struct daemon *d)
+/* Pass on at most max log lines the network process sent; the rest is
+ * moot. */
+static void relay_logs(struct daemon *d, unsigned max)
 {
 	uint8_t body[1 + PRIV_LOG_MAX];
 	enum priv_type type;
 	size_t len;
 
-	while (priv_recv(d->ipc, &type, body, sizeof(body), &len) > 0)
+	while (max-- > 0 &&
+	       priv_recv(d->ipc, &type, body, sizeof(body), &len) > 0)
 		if (type == PRIV_LOG)
 			priv_log_line(body, len);
 }
 
-/* Wait for the network process, at most CHILD_STOP_MS, then kill it; its
- * last log lines are passed on meanwhile. */
+/*
+ * Wait for the network process, at most CHILD_STOP_MS by the clock, then
+ * kill it; its last log lines are passed on meanwhile, a bounded number at
+ * a time, so that one that keeps logging cannot keep us waiting.
+ */
 void daemon_priv_reap(struct daemon *d)
 {
 	struct timespec ts = { 0, 20 * 1000000 };
-	int i, status;
+	uint64_t deadline;
+	int status;
 
 	if (!d->child)
 		return;
 	shutdown(d->ipc, SHUT_WR);	/* an EOF for it: exit */
-	for (i = 0; i < CHILD_STOP_MS / 20; i++) {
-		relay_logs(d);
+	deadline = loop_now_ms() + CHILD_STOP_MS;
+	do {
+		relay_logs(d, REAP_RELAY_LINES);
 		if (waitpid(d->child, &status, WNOHANG) == d->child) {
-			relay_logs(d);
+			relay_logs(d, REAP_RELAY_LINES);
 			d->child_status = status;
 			d->child = 0;
 			return;
 		}
 		nanosleep(&ts, NULL);
-	}
+	} while (loop_now_ms() < deadline);
 	log_warnx("network process %d did not stop; killing it",
 		  (int)d->child);
 	kill(d->child, SIGKILL);
