@@ -177,13 +177,28 @@ bool peer_session_usable(const struct peer *p, const struct session *s,
 	       s->send_counter < WIRE_REJECT_AFTER_MESSAGES;
 }
 
+/*
+ * The current session becomes the previous one, which only opens datagrams
+ * still in flight: its sending key goes now rather than when it expires,
+ * and it could not seal again if asked to.
+ */
+static void demote_current(struct peer *p)
+{
+	session_free(p->previous);
+	p->previous = p->current;
+	if (p->previous) {
+		sodium_memzero(p->previous->send_key,
+			       sizeof(p->previous->send_key));
+		p->previous->send_counter = WIRE_REJECT_AFTER_MESSAGES;
+	}
+}
+
 void peer_install(struct peer *p, struct session *s, uint64_t now)
 {
 	p->hs_done_ms = now;
 	p->stats.handshakes++;
 	if (s->initiator) {
-		session_free(p->previous);
-		p->previous = p->current;
+		demote_current(p);
 		p->current = s;
 		p->hs_attempt_ms = 0;
 	} else {
@@ -195,8 +210,7 @@ void peer_install(struct peer *p, struct session *s, uint64_t now)
 void peer_received(struct peer *p, struct session *s, uint64_t now)
 {
 	if (s == p->next) {
-		session_free(p->previous);
-		p->previous = p->current;
+		demote_current(p);
 		p->current = p->next;
 		p->next = NULL;
 		p->hs_attempt_ms = 0;
@@ -283,6 +297,10 @@ static unsigned handshake_timers(struct peer *p, struct pkt_pool *pool,
 		return PEER_NOTHING;
 	if (now - p->hs_attempt_ms >= WIRE_REKEY_ATTEMPT_TIME * 1000) {
 		p->hs_attempt_ms = 0;
+		/* Given up: the ephemeral key goes, and a response held back
+		 * until now finds no initiation to complete. */
+		if (p->hs->state == HS_INITIATION_SENT)
+			handshake_wipe(p->hs);
 		drop_staged(p, pool);
 		return PEER_NOTHING;
 	}

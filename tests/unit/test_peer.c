@@ -5,6 +5,10 @@
 
 #include <criterion/criterion.h>
 
+#include <sodium.h>
+
+#include "tapbridge/handshake.h"
+#include "tapbridge/keys.h"
 #include "tapbridge/peer.h"
 #include "tapbridge/pkt.h"
 
@@ -78,4 +82,89 @@ Test(peer, staging_never_takes_the_reserve)
 	cr_assert_eq(b.nstaged, 0, "a peer with nothing staged gets nothing");
 	cr_assert_eq(b.stats.tx_dropped, 5);
 	cr_assert_eq(pkt_pool_avail(pool), PEER_POOL_RESERVE);
+}
+
+/* Identities of two gateways, and peer a (gateway 1's view of gateway 2). */
+static struct handshake_identity id1, id2;
+
+static void two_gateways(void)
+{
+	struct peer_opts o = { .rekey_s = 120, .wan_mtu = 1500,
+			       .max_frame = 1514 };
+	struct peer_spec spec;
+	struct keys_secret *k1 = keys_secret_new(), *k2 = keys_secret_new();
+
+	cr_assert_geq(sodium_init(), 0);
+	cr_assert(k1 && k2);
+	keys_generate(k1);
+	keys_generate(k2);
+	cr_assert_eq(handshake_identity_init(&id1, k1), 0);
+	cr_assert_eq(handshake_identity_init(&id2, k2), 0);
+	memset(&spec, 0, sizeof(spec));
+	snprintf(spec.name, sizeof(spec.name), "two");
+	memcpy(spec.public_key, id2.pub, WIRE_KEY_LEN);
+	spec.endpoint.sa.sa_family = AF_UNSPEC;
+	cr_assert_eq(peer_init(&a, &id1, &spec, &o, 0), 0);
+}
+
+static void two_gateways_fini(void)
+{
+	handshake_identity_fini(&id1);
+	handshake_identity_fini(&id2);
+}
+
+/*
+ * A handshake given up (no response for WIRE_REKEY_ATTEMPT_TIME) wipes its
+ * ephemeral private key, and a response held back until then completes
+ * nothing.
+ */
+Test(peer, a_handshake_given_up_wipes_its_ephemeral_key)
+{
+	uint8_t init[WIRE_INIT_LEN], resp[WIRE_RESP_LEN];
+	struct handshake_pending hp;
+	struct handshake *hs2;
+	uint64_t t0 = 1000;
+
+	two_gateways();
+	hs2 = handshake_new(&id2, id1.pub, NULL);
+	cr_assert_not_null(hs2);
+	peer_want_handshake(&a, t0);
+	cr_assert_eq(handshake_create_initiation(a.hs, &id1, 7, init), 0);
+	cr_assert_eq(handshake_consume_initiation(&id2, init, sizeof(init),
+						  &hp), 0);
+	cr_assert_eq(handshake_accept_initiation(hs2, &hp), 0);
+	cr_assert_eq(handshake_create_response(hs2, &id2, 9, resp), 0);
+	sodium_memzero(&hp, sizeof(hp));
+
+	peer_tick(&a, pool, t0 + WIRE_REKEY_ATTEMPT_TIME * 1000 - 1);
+	cr_assert_eq(a.hs->state, HS_INITIATION_SENT, "gave up too early");
+	peer_tick(&a, pool, t0 + WIRE_REKEY_ATTEMPT_TIME * 1000);
+	cr_assert_eq(a.hs->state, HS_IDLE);
+	cr_assert(sodium_is_zero(a.hs->eph_priv, WIRE_KEY_LEN),
+		  "the ephemeral private key outlived the attempt");
+	cr_assert_eq(handshake_consume_response(a.hs, &id1, resp,
+						sizeof(resp)), -1,
+		     "a late response completed the abandoned handshake");
+	handshake_free(hs2);
+	two_gateways_fini();
+}
+
+/* The session a new one replaces opens what is in flight, nothing more:
+ * its sending key is wiped at once and it seals nothing. */
+Test(peer, a_replaced_session_keeps_no_sending_key)
+{
+	struct session *old = session_new(), *s = session_new();
+	uint8_t dgram[WIRE_DATA_OVERHEAD + 8];
+
+	two_gateways();
+	cr_assert(old && s);
+	randombytes_buf(old->send_key, sizeof(old->send_key));
+	a.current = old;
+	s->initiator = 1;
+	peer_install(&a, s, 5000);
+	cr_assert_eq(a.previous, old);
+	cr_assert_eq(a.current, s);
+	cr_assert(sodium_is_zero(old->send_key, sizeof(old->send_key)));
+	cr_assert_eq(session_seal(old, dgram, 8), -1);
+	two_gateways_fini();
 }
