@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -113,8 +114,8 @@ static const int allowed[] = {
 	SCMP_SYS(accept4), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(close),
 	SCMP_SYS(connect), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
-	SCMP_SYS(getrandom), SCMP_SYS(mmap), SCMP_SYS(munmap),
-	SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(mlock),
+	SCMP_SYS(getrandom), SCMP_SYS(munmap), SCMP_SYS(madvise),
+	SCMP_SYS(mlock),
 	SCMP_SYS(munlock), SCMP_SYS(brk), SCMP_SYS(mremap),
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(exit),
 	SCMP_SYS(exit_group), SCMP_SYS(futex), SCMP_SYS(getpid),
@@ -148,16 +149,26 @@ static int load_seccomp(void)
 	 */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
-			     SCMP_A0(SCMP_CMP_EQ, 0)) < 0)
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+			     SCMP_A0(SCMP_CMP_EQ, 0),
+			     SCMP_A2(SCMP_CMP_EQ, 0)) < 0)	/* read only */
 		goto out;
-	/* Path MTU queries: datagram sockets of the two IP families only. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+	/* Memory (malloc, sodium_malloc's guard pages), never executable. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0)
+		goto out;
+	/* Path MTU queries: UDP sockets of the two IP families only (not
+	 * ping sockets, not UDP-Lite). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
 			     SCMP_A0(SCMP_CMP_EQ, AF_INET),
-			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM),
+			     SCMP_A2(SCMP_CMP_EQ, 0)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
 			     SCMP_A0(SCMP_CMP_EQ, AF_INET6),
-			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM)) < 0)
+			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM),
+			     SCMP_A2(SCMP_CMP_EQ, 0)) < 0)
 		goto out;
 	/* Files: there are none in the chroot; fail politely, do not kill
 	 * (libc may look for locale or time zone data). */

@@ -12,10 +12,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -123,6 +125,53 @@ static int netlink_socket(pid_t parent)
 	return 0;
 }
 
+static int ping_socket(pid_t parent)
+{
+	socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	return 0;
+}
+
+static int udplite_socket(pid_t parent)
+{
+	socket(AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE);
+	return 0;
+}
+
+static int limits_raise(pid_t parent)
+{
+	struct rlimit r = { 1024, 1024 };
+
+	syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &r, NULL);
+	return 0;
+}
+
+static int memory_rw(pid_t parent)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p != MAP_FAILED && mprotect(p, 4096, PROT_NONE) == 0 &&
+	       mprotect(p, 4096, PROT_READ) == 0 ? 0 : 1;
+}
+
+static int memory_exec(pid_t parent)
+{
+	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+	     -1, 0);
+	return 0;
+}
+
+static int memory_make_exec(pid_t parent)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 1;
+	mprotect(p, 4096, PROT_READ | PROT_EXEC);
+	return 0;
+}
+
 static int open_file(pid_t parent)
 {
 	/* Refused politely: there are no files in the chroot anyway. */
@@ -136,6 +185,7 @@ Test(sandbox, what_the_data_path_needs_passes)
 	assert_exit0(sandboxed(limits_self), "prlimit64 of itself");
 	assert_exit0(sandboxed(udp_socket), "a UDP socket");
 	assert_exit0(sandboxed(open_file), "openat, refused with EACCES");
+	assert_exit0(sandboxed(memory_rw), "memory read, written, guarded");
 }
 
 Test(sandbox, other_processes_are_out_of_reach)
@@ -148,6 +198,12 @@ Test(sandbox, other_processes_are_out_of_reach)
 Test(sandbox, anything_else_kills_the_process)
 {
 	assert_killed(sandboxed(netlink_socket), "a netlink socket");
+	assert_killed(sandboxed(ping_socket), "an ICMP (ping) socket");
+	assert_killed(sandboxed(udplite_socket), "a UDP-Lite socket");
+	assert_killed(sandboxed(limits_raise), "prlimit64 setting a limit");
+	assert_killed(sandboxed(memory_exec), "executable memory");
+	assert_killed(sandboxed(memory_make_exec),
+		      "memory made executable");
 }
 
 /* The directories sandbox_root makes are 0755 under any umask: the
