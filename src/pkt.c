@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tapbridge/log.h"
 #include "tapbridge/pkt.h"
 
 struct pkt_pool {
@@ -19,7 +20,9 @@ struct pkt_pool {
 
 void pkt_bug(const char *file, int line, const char *what)
 {
-	fprintf(stderr, "BUG at %s:%d: %s\n", file, line, what);
+	/* Through the log: in the network process standard error is
+	 * /dev/null, and the line must reach the parent. */
+	log_warnx("BUG at %s:%d: %s", file, line, what);
 	abort();
 }
 

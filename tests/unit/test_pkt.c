@@ -5,8 +5,13 @@
  * so an append must never break that shape.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "tapbridge/log.h"
 #include "tapbridge/pkt.h"
 
 #define MTU	65536
@@ -146,4 +151,53 @@ Test(pkt, gso_buffers_and_empty_ones_are_not_appended)
 	pkt_put(pool, e);
 	pkt_put(pool, p);
 	pkt_put(pool, q);
+}
+
+static int bug_fd = -1;
+
+static void bug_sink(int pri, const char *line)
+{
+	(void)pri;
+	if (write(bug_fd, line, strlen(line)) < 0)
+		_exit(3);
+}
+
+/*
+ * A broken promise (here: pulling more than a packet holds) aborts after
+ * saying where, through the log: in the network process that is the only
+ * way out, its standard error being /dev/null.
+ */
+Test(pkt, a_bug_is_logged_before_the_abort)
+{
+	const char *pre = getenv("LD_PRELOAD");
+	char got[256] = "";
+	int fds[2], status;
+	struct pkt *p;
+	pid_t pid;
+
+	if (pre && strstr(pre, "vgpreload"))
+		cr_skip_test("SKIPPED under valgrind: the child aborts on "
+			     "purpose, which valgrind reports with its stack");
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		bug_fd = fds[1];
+		log_set_sink(bug_sink);
+		p = pkt_get(pool);
+		if (!p)
+			_exit(2);
+		p->len = 10;
+		pkt_pull(p, 11);
+		_exit(0);
+	}
+	close(fds[1]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(read(fds[0], got, sizeof(got) - 1) >= 0);
+	close(fds[0]);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+		  "status %#x", (unsigned)status);
+	cr_assert(strstr(got, "BUG at ") && strstr(got, "pkt.h"),
+		  "the log got '%s'", got);
 }
