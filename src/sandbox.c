@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,8 @@ out:
 
 int sandbox_enter(const char *root, uid_t uid, gid_t gid)
 {
+	pid_t parent = getppid();
+
 	tzset();	/* before the zone files are out of reach */
 	if (chroot(root) < 0 || chdir("/") < 0) {
 		log_warn("cannot chroot to '%s'", root);
@@ -208,6 +211,13 @@ int sandbox_enter(const char *root, uid_t uid, gid_t gid)
 	}
 	if (setresuid(0, 0, 0) == 0) {
 		log_warnx("could regain root after dropping it");
+		return -1;
+	}
+	/* Die with the parent, even stopped or stuck: set after the change
+	 * of ids, which clears it; a parent already gone is seen after. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+	    getppid() != parent) {
+		log_warnx("cannot tie this process's life to its parent's");
 		return -1;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {

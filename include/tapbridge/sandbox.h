@@ -4,9 +4,9 @@
  * The network process, which parses every byte from the internet, enters
  * the sandbox before its first packet: chroot into an empty root-owned
  * directory, the configured unprivileged user and its group only, no
- * capability left (bounding set included), no-new-privs, and a seccomp
- * allowlist of the few system calls the data path makes; anything else
- * kills it.  The privileged parent keeps root's identity but only the
+ * capability left (bounding set included), no-new-privs, death with its
+ * parent (SIGKILL, whatever state it is in), and a seccomp allowlist of the
+ * few system calls the data path makes; anything else kills it.  The privileged parent keeps root's identity but only the
  * capabilities teardown and supervision need.  Nothing here can be undone;
  * every step is checked and a failure is fatal to the caller.
  */

@@ -5,6 +5,8 @@
 #      a supervisor to restart it), never by a signal of its own.
 #   2. kill -9 of the daemon itself (the parent): the network process
 #      exits too (within 5 s); the bridge stays, tagged as tapbridge's.
+#      2b. the same while the network process is stopped (SIGSTOP, as a
+#      hung or compromised one): it dies with its parent all the same.
 #   3. SIGTERM while the network process is stopped (SIGSTOP, as a hung or
 #      compromised one): the daemon kills it after 5 s, exits and releases
 #      everything.
@@ -102,6 +104,25 @@ if [ "$left_br" = 1 ]; then
 fi
 [ "$(lab_pid B)" = "$pidB" ] && lab_pid_alive "$pidB" ||
 	lab_fail "gwB's daemon did not survive"
+
+lab_step "2b. kill -9 gwA's daemon while its network process is stopped"
+pid=$(lab_pid A)
+child=$(hostile_tree "$pid" | sed 1d | head -n 1)
+[ -n "$child" ] || lab_fail "gwA's daemon $pid has no network process"
+lab_say "daemon $pid, network process $child (stopped)"
+kill -STOP "$child"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+forget_A
+for ((i = 0; i < 50; i++)); do
+	lab_pid_alive "$child" || break
+	sleep 0.1
+done
+if lab_pid_alive "$child"; then
+	kill -KILL "$child"	# ours: do not leave it behind
+	lab_fail "the stopped network process $child outlived its parent by 5 s"
+fi
+restart_A
 
 lab_step "3. SIGTERM while the network process is stopped"
 pid=$(lab_pid A)
