@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 
 #define CONTROL_REQ_MAX 64
 #define CONTROL_CLIENTS 4	/* served at once */
+#define ANSWER_MAX	(16u << 20)	/* bytes a client takes, at most */
+#define ANSWER_WAIT_S	10		/* for each part of an answer */
 #define CONTROL_WAIT_MS 1000	/* for the request, after the accept */
 #define CONTROL_SEND_MS 10000	/* for the client to read the answer */
 
@@ -255,20 +258,37 @@ void control_serve(struct control *c, struct datapath *dp)
 	}
 }
 
-/* The whole answer of the daemon on fd, into *buf (malloc'd, NUL-ended). */
+/*
+ * The whole answer of the daemon on fd, into *buf (malloc'd, NUL-ended): at
+ * most ANSWER_MAX bytes (EMSGSIZE), each part within ANSWER_WAIT_S
+ * (ETIMEDOUT).  What answers is the sandboxed network process, which is
+ * not trusted to end its answer or to keep it short.
+ */
 static int read_answer(int fd, char **buf, size_t *len)
 {
+	struct timeval tv = { .tv_sec = ANSWER_WAIT_S };
 	char chunk[4096];
+	size_t total = 0;
 	ssize_t n;
 	FILE *f;
 	int err;
 
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
 	f = open_memstream(buf, len);
 	if (!f)
 		return -1;
-	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
+	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0) {
+		total += (size_t)n;
+		if (total > ANSWER_MAX) {
+			n = -1;
+			errno = EMSGSIZE;
+			break;
+		}
 		fwrite(chunk, 1, (size_t)n, f);
-	err = errno;
+	}
+	err = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? ETIMEDOUT :
+								   errno;
 	if (fclose(f) != 0 || n < 0) {
 		free(*buf);
 		*buf = NULL;
@@ -276,6 +296,18 @@ static int read_answer(int fd, char **buf, size_t *len)
 		return -1;
 	}
 	return 0;
+}
+
+/* Control characters but newline and tab become '?': an answer goes to a
+ * terminal as it is, and must not drive it. */
+static void defang(char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\n' &&
+		     s[i] != '\t') || s[i] == 0x7f)
+			s[i] = '?';
 }
 
 int control_query(const char *path, const char *request, FILE *out)
@@ -309,6 +341,7 @@ int control_query(const char *path, const char *request, FILE *out)
 		log_warn("control socket '%s'", path);
 		goto out_close;
 	}
+	defang(ans, len);
 	if (len == 0) {
 		log_warnx("control socket '%s': no answer from the daemon",
 			  path);
