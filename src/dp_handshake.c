@@ -183,22 +183,28 @@ out:
 	sodium_memzero(&hp, sizeof(hp));
 }
 
+/* The peer whose pending initiation has the index idx, or NULL. */
+static struct peer *peer_awaiting(struct datapath *dp, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < dp->npeers; i++)
+		if (dp->peers[i].hs->state == HS_INITIATION_SENT &&
+		    dp->peers[i].hs->local_index == idx)
+			return &dp->peers[i];
+	return NULL;
+}
+
 void dp_rx_response(struct datapath *dp, struct pkt *p)
 {
-	struct peer *peer = NULL;
+	struct peer *peer;
 	struct session *s;
-	uint32_t idx;
-	size_t i;
 
 	if (p->len != WIRE_RESP_LEN) {
 		dp->drops[RX_DROP_SHORT]++;
 		return;
 	}
-	idx = handshake_msg_receiver(p->data);
-	for (i = 0; i < dp->npeers && !peer; i++)
-		if (dp->peers[i].hs->state == HS_INITIATION_SENT &&
-		    dp->peers[i].hs->local_index == idx)
-			peer = &dp->peers[i];
+	peer = peer_awaiting(dp, handshake_msg_receiver(p->data));
 	if (!peer) {
 		dp->drops[RX_DROP_HANDSHAKE]++;
 		return;
@@ -235,20 +241,14 @@ void dp_rx_response(struct datapath *dp, struct pkt *p)
 
 void dp_rx_cookie(struct datapath *dp, struct pkt *p)
 {
-	struct peer *peer = NULL;
-	uint32_t idx;
-	size_t i;
+	struct peer *peer;
 
 	if (p->len != WIRE_COOKIE_REPLY_LEN) {
 		dp->drops[RX_DROP_SHORT]++;
 		return;
 	}
 	/* Only for the initiation we are waiting on an answer to. */
-	idx = cookie_reply_receiver(p->data);
-	for (i = 0; i < dp->npeers && !peer; i++)
-		if (dp->peers[i].hs->state == HS_INITIATION_SENT &&
-		    dp->peers[i].hs->local_index == idx)
-			peer = &dp->peers[i];
+	peer = peer_awaiting(dp, cookie_reply_receiver(p->data));
 	if (!peer) {
 		dp->drops[RX_DROP_HANDSHAKE]++;
 		return;
