@@ -179,18 +179,18 @@ bool peer_session_usable(const struct peer *p, const struct session *s,
 
 /*
  * The current session becomes the previous one, which only opens datagrams
- * still in flight: its sending key goes now rather than when it expires,
- * and it could not seal again if asked to.
+ * still in flight (nothing seals on it: peer_send_session gives only the
+ * current one): its sending key goes now rather than when it expires.  Its
+ * counters stay as they are: peer_session_usable, which the receive path
+ * asks too, reads the sending counter.
  */
 static void demote_current(struct peer *p)
 {
 	session_free(p->previous);
 	p->previous = p->current;
-	if (p->previous) {
+	if (p->previous)
 		sodium_memzero(p->previous->send_key,
 			       sizeof(p->previous->send_key));
-		p->previous->send_counter = WIRE_REJECT_AFTER_MESSAGES;
-	}
 }
 
 void peer_install(struct peer *p, struct session *s, uint64_t now)
