@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "tapbridge/cookie.h"
+#include "tapbridge/handshake.h"
 
 #define LABEL_COOKIE	"cookie--"
 
@@ -25,18 +26,6 @@ _Static_assert(WIRE_COOKIE_NONCE_LEN ==
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == 16, "tag size");
 _Static_assert(WIRE_COOKIE_LEN >= crypto_generichash_KEYBYTES_MIN,
 	       "a cookie keys mac2");
-
-static void cookie_key(uint8_t out[WIRE_KEY_LEN],
-		       const uint8_t pub[WIRE_KEY_LEN])
-{
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, WIRE_KEY_LEN);
-	crypto_generichash_update(&st, (const uint8_t *)LABEL_COOKIE,
-				  strlen(LABEL_COOKIE));
-	crypto_generichash_update(&st, pub, WIRE_KEY_LEN);
-	crypto_generichash_final(&st, out, WIRE_KEY_LEN);
-}
 
 /* The secret, renewed when older than WIRE_COOKIE_SECRET_MS. */
 static const uint8_t *secret(struct cookie_checker *c, uint64_t now)
@@ -54,15 +43,10 @@ static void make_cookie(struct cookie_checker *c, const union pkt_addr *from,
 {
 	uint8_t a[18];
 
-	memset(a, 0, sizeof(a));
-	if (from->sa.sa_family == AF_INET) {
-		a[10] = a[11] = 0xff;
-		memcpy(a + 12, &from->in4.sin_addr, 4);
-		memcpy(a + 16, &from->in4.sin_port, 2);
-	} else if (from->sa.sa_family == AF_INET6) {
-		memcpy(a, &from->in6.sin6_addr, 16);
-		memcpy(a + 16, &from->in6.sin6_port, 2);
-	}
+	pkt_addr_key(a, from);
+	memcpy(a + 16, from->sa.sa_family == AF_INET ?
+		       (const void *)&from->in4.sin_port :
+		       (const void *)&from->in6.sin6_port, 2);
 	crypto_generichash(out, WIRE_COOKIE_LEN, a, sizeof(a), secret(c, now),
 			   WIRE_KEY_LEN);
 }
@@ -78,7 +62,7 @@ void cookie_checker_init(struct cookie_checker *c,
 			 const uint8_t pub[WIRE_KEY_LEN])
 {
 	memset(c, 0, sizeof(*c));
-	cookie_key(c->reply_key, pub);
+	handshake_label_key(c->reply_key, LABEL_COOKIE, pub);
 }
 
 bool cookie_mac2_ok(struct cookie_checker *c, const union pkt_addr *from,
@@ -118,7 +102,7 @@ void cookie_reply(struct cookie_checker *c, const union pkt_addr *from,
 void cookie_jar_init(struct cookie_jar *j, const uint8_t pub[WIRE_KEY_LEN])
 {
 	memset(j, 0, sizeof(*j));
-	cookie_key(j->reply_key, pub);
+	handshake_label_key(j->reply_key, LABEL_COOKIE, pub);
 }
 
 void cookie_jar_stamp(struct cookie_jar *j, uint8_t *init, uint64_t now_ms)

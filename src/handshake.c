@@ -162,11 +162,12 @@ static int aead_open(uint8_t *out, const uint8_t *in, size_t len,
 		       key) == 0 ? 0 : -1;
 }
 
-static void mac1_key(uint8_t out[WIRE_KEY_LEN],
-		     const uint8_t pub[WIRE_KEY_LEN])
+void handshake_label_key(uint8_t out[WIRE_KEY_LEN], const char *label,
+			 const uint8_t pub[WIRE_KEY_LEN])
 {
-	hash2(out, LABEL_MAC1, strlen(LABEL_MAC1), pub, WIRE_KEY_LEN);
+	hash2(out, label, strlen(label), pub, WIRE_KEY_LEN);
 }
+
 
 static void mac1(uint8_t out[WIRE_MAC1_LEN], const uint8_t key[WIRE_KEY_LEN],
 		 const uint8_t *msg, size_t len)
@@ -258,7 +259,7 @@ int handshake_identity_init(struct handshake_identity *id,
 	    crypto_scalarmult_base(id->pub, priv->key) != 0 ||
 	    sodium_is_zero(id->pub, WIRE_KEY_LEN))
 		goto fail_free_priv;
-	mac1_key(id->mac1_key, id->pub);
+	handshake_label_key(id->mac1_key, LABEL_MAC1, id->pub);
 	id->priv = priv;
 	return 0;
 
@@ -297,7 +298,7 @@ struct handshake *handshake_new(const struct handshake_identity *id,
 	if (dh(hs->precomputed_ss, id->priv->key, remote_pub) != 0)
 		goto fail_free;
 	memcpy(hs->remote_static, remote_pub, WIRE_KEY_LEN);
-	mac1_key(hs->remote_mac1_key, remote_pub);
+	handshake_label_key(hs->remote_mac1_key, LABEL_MAC1, remote_pub);
 	if (psk)
 		memcpy(hs->psk, psk, WIRE_KEY_LEN);
 	hs->state = HS_IDLE;

@@ -26,8 +26,7 @@ int peer_init(struct peer *p, const struct handshake_identity *id,
 	p->wan_mtu = o->wan_mtu;
 	p->endpoint.sa.sa_family = AF_UNSPEC;
 	p->conf_endpoint = spec->endpoint;
-	p->hs_limit.milli = RATELIMIT_SOURCE_BURST * 1000;
-	p->hs_resp_limit.milli = RATELIMIT_SOURCE_BURST * 1000;
+	/* hs_limit and hs_resp_limit: zeroed, which is full. */
 	cookie_jar_init(&p->cookie, p->public_key);
 	/*
 	 * Fragment ids start anywhere: the other side keeps pieces of an

@@ -26,6 +26,17 @@ void pkt_bug(const char *file, int line, const char *what)
 	abort();
 }
 
+void pkt_addr_key(uint8_t key[16], const union pkt_addr *a)
+{
+	memset(key, 0, 16);
+	if (a->sa.sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &a->in4.sin_addr, 4);
+	} else if (a->sa.sa_family == AF_INET6) {
+		memcpy(key, &a->in6.sin6_addr, 16);
+	}
+}
+
 struct pkt_pool *pkt_pool_new(unsigned count, unsigned mtu)
 {
 	struct pkt_pool *pool;

@@ -27,16 +27,13 @@ static bool refill(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
 	return b->milli >= 1000;
 }
 
-/* The address alone (no port): 16 bytes, IPv4 as v4-mapped. */
-static void addr_key(uint8_t key[16], const union pkt_addr *a)
+bool ratelimit_take(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
+		    uint64_t now_ms)
 {
-	memset(key, 0, 16);
-	if (a->sa.sa_family == AF_INET) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &a->in4.sin_addr, 4);
-	} else if (a->sa.sa_family == AF_INET6) {
-		memcpy(key, &a->in6.sin6_addr, 16);
-	}
+	if (!refill(b, rate, burst, now_ms))
+		return false;
+	b->milli -= 1000;
+	return true;
 }
 
 bool ratelimit_allow(struct ratelimit *r, const union pkt_addr *from,
@@ -46,13 +43,12 @@ bool ratelimit_allow(struct ratelimit *r, const union pkt_addr *from,
 	struct ratelimit_slot *s;
 
 	if (own) {
-		if (!refill(own, RATELIMIT_SOURCE_RATE, RATELIMIT_SOURCE_BURST,
-			    now_ms))
+		if (!ratelimit_take(own, RATELIMIT_SOURCE_RATE,
+				    RATELIMIT_SOURCE_BURST, now_ms))
 			goto refuse;
-		own->milli -= 1000;
 		return true;
 	}
-	addr_key(key, from);
+	pkt_addr_key(key, from);
 	crypto_shorthash(h, key, sizeof(key), r->hash_key);
 	s = &r->slot[h[0] % RATELIMIT_SLOTS];
 	if (memcmp(s->addr, key, sizeof(key)) || !s->b.last_ms) {
@@ -72,13 +68,4 @@ bool ratelimit_allow(struct ratelimit *r, const union pkt_addr *from,
 refuse:
 	r->limited++;
 	return false;
-}
-
-bool ratelimit_take(struct ratelimit_bucket *b, unsigned rate, unsigned burst,
-		    uint64_t now_ms)
-{
-	if (!refill(b, rate, burst, now_ms))
-		return false;
-	b->milli -= 1000;
-	return true;
 }

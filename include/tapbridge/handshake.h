@@ -75,6 +75,11 @@ bool handshake_pub_usable(const struct keys_secret *priv,
 /* handshake_free(hs): wipe and free; NULL is a no-op. */
 void handshake_free(struct handshake *hs);
 
+/* handshake_label_key(out, label, pub): HASH(label || pub), the key of a
+ * MAC or seal bound to a gateway's public key (mac1's, the cookie's). */
+void handshake_label_key(uint8_t out[WIRE_KEY_LEN], const char *label,
+			 const uint8_t pub[WIRE_KEY_LEN]);
+
 /* handshake_mac1_ok(id, msg, len): msg (init or response) carries a mac1
  * made for id.  Constant time; the only work done on unauthenticated input
  * before the caller decides to spend a DH. */

@@ -39,6 +39,10 @@ union pkt_addr {
 	struct sockaddr_in6 in6;
 };
 
+/* pkt_addr_key(key, a): a's address alone (no port) in 16 bytes, IPv4 in
+ * its v4-mapped IPv6 form; zeros for another family. */
+void pkt_addr_key(uint8_t key[16], const union pkt_addr *a);
+
 struct pkt {
 	uint8_t *data;		/* start of the valid bytes */
 	uint32_t len;		/* valid bytes from data */
