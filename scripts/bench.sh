@@ -32,7 +32,12 @@
 #                      and both wan0 cut UDP GSO sends into datagrams before
 #                      sending (tx-udp-segmentation off), and wan0 merges
 #                      received ones again (GRO on, which gives the veth
-#                      NAPI), as a network card with GRO does
+#                      NAPI), as a network card with GRO does; and the
+#                      gateways' wan0 and lan0 (GRO on) deliver what
+#                      they receive up to 50 us late (gro_flush_timeout,
+#                      napi_defer_hard_irqs 2), as a card's interrupt
+#                      moderation (rx-usecs 50) does: what arrives
+#                      together is merged
 set -uo pipefail
 
 BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +55,7 @@ BENCH_SECONDS=${BENCH_SECONDS:-5}
 BENCH_UDP_SECONDS=${BENCH_UDP_SECONDS:-2}
 BENCH_UDP_BISECT=${BENCH_UDP_BISECT:-5}
 BENCH_UDP_SEGS=${BENCH_UDP_SEGS:-46}
+BENCH_WIRE_MODERATION=50000	# ns: a network card's rx-usecs 50
 BENCH_PINGS=${BENCH_PINGS:-50}
 BENCH_TUNNELS=${BENCH_TUNNELS:-tapbridge openvpn tinc fastd fastd1434 vxlan}
 PEERS=${PEERS:-0}
@@ -119,7 +125,7 @@ bench_header()
 	fi
 	echo "  lab     : scripts/lab.sh namespaces, WAN veth MTU 1500," \
 		"traffic hostA -> hostB$([ "${BENCH_WIRE:-0}" != 1 ] ||
-			echo ", BENCH_WIRE=1: links cut GSO sends, wan0 with GRO")"
+			echo ", BENCH_WIRE=1: links cut GSO sends, wan0 and lan0 with GRO and 50 us moderation")"
 	echo "  method  : median of $BENCH_RUNS run(s); TCP iperf3 -t $BENCH_SECONDS;" \
 		"UDP bench/udpgen.c 1400-byte datagrams, $BENCH_UDP_SEGS per send (GSO)" \
 		"and 1 per send, ${BENCH_UDP_SECONDS} s steps;" \
@@ -171,15 +177,20 @@ bench_udp_from()
 # bench_wire: BENCH_WIRE=1's links (see the top of this file).
 bench_wire()
 {
-	local gw
+	local gw dev
 	lab_in hA ethtool -K eth0 tx-udp-segmentation off >/dev/null 2>&1 ||
 		lab_fail "hostA: cannot turn off UDP GSO on eth0"
 	lab_wire_segments
 	for gw in gwA gwB; do
-		lab_in "$gw" ethtool -K wan0 gro on >/dev/null 2>&1 ||
-			lab_fail "$gw: cannot turn on GRO on wan0"
+		for dev in wan0 lan0; do
+			lab_in "$gw" ethtool -K "$dev" gro on >/dev/null 2>&1 ||
+				lab_fail "$gw: cannot turn on GRO on $dev"
+			lab_in "$gw" sh -c "echo $BENCH_WIRE_MODERATION >/sys/class/net/$dev/gro_flush_timeout &&
+				echo 2 >/sys/class/net/$dev/napi_defer_hard_irqs" ||
+				lab_fail "$gw: cannot moderate $dev"
+		done
 	done
-	bench_say "wire-like links: GSO sends cut before each veth, GRO on wan0"
+	bench_say "wire-like links: GSO sends cut before each veth, GRO and ${BENCH_WIRE_MODERATION} ns of moderation on wan0 and lan0"
 }
 
 # bench_one KIND RUN: run RUN of KIND into $BENCH_TMP/KIND.txt, on a lab of

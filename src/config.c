@@ -141,6 +141,11 @@ static int do_clamp_mss(struct parser *p, const char *kw, const char *val)
 	return cv_yes_no(kw, val, &p->c->clamp_mss, p->why);
 }
 
+static int do_lan_gro(struct parser *p, const char *kw, const char *val)
+{
+	return cv_yes_no(kw, val, &p->c->lan_gro, p->why);
+}
+
 static int do_user(struct parser *p, const char *kw, const char *val)
 {
 	return cv_name(kw, val, p->c->user, p->why);
@@ -186,6 +191,7 @@ static const struct directive directives[] = {
 	{ "endpoint", do_endpoint, CTX_PEER, false, PAT(endpoint.line) },
 	{ "interface", do_interface, CTX_GLOBAL, false, AT(interface_line) },
 	{ "keepalive", do_keepalive, CTX_PEER, false, PAT(keepalive_line) },
+	{ "lan-gro", do_lan_gro, CTX_GLOBAL, false, AT(lan_gro_line) },
 	{ "lan-port", do_lan_port, CTX_GLOBAL, false, AT(lan_port_line) },
 	{ "listen", do_listen, CTX_GLOBAL, false, AT(listen.line) },
 	{ "peer", NULL, CTX_GLOBAL, true, 0 },
@@ -501,6 +507,7 @@ void config_init(struct config *c, const char *file)
 	c->rekey_interval = 120;
 	c->wan_mtu = 0;
 	c->clamp_mss = true;
+	c->lan_gro = true;
 	cv_copy(c->user, sizeof(c->user), DAEMON_USER);
 
 	slash = strrchr(file, '/');

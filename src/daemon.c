@@ -498,6 +498,8 @@ static int setup(struct daemon *d)
 	}
 	if (match_lan_mtu(d) < 0)
 		return -1;
+	if (c->lan_port[0] && c->lan_gro)
+		offload_lan_on(c->lan_port, d->tap_uso, &d->lan_offload);
 	/* Room for bursts while the daemon is busy sealing (default 500). */
 	bridge_set_txqlen(d->bridge, c->interface, TAP_TXQLEN);
 	return 0;
@@ -523,6 +525,7 @@ static void teardown(struct daemon *d)
 	restore_tap(d);
 	if (d->tap_fd >= 0)
 		close(d->tap_fd);
+	offload_restore(&d->lan_offload);
 	bridge_teardown(d->bridge);
 	udp_close(&d->udp);
 	if (d->specs)

@@ -16,6 +16,7 @@
 #include "tapbridge/datapath.h"
 #include "tapbridge/keys.h"
 #include "tapbridge/loop.h"
+#include "tapbridge/offload.h"
 #include "tapbridge/priv.h"
 #include "tapbridge/tap.h"
 #include "tapbridge/udp.h"
@@ -39,6 +40,7 @@ struct daemon {
 	int tap_fd;
 	bool tap_uso;			/* the TAP takes UDP super-frames */
 	struct bridge *bridge;
+	struct offload_saved lan_offload;	/* turned on at setup */
 	struct udp udp;
 	struct control *control;
 	bool control_paused;		/* all slots taken, fd unwatched */

@@ -132,14 +132,16 @@ static void priv_fixed(const struct config *old, const struct config *c)
 	if (strcmp(old->interface, c->interface) ||
 	    strcmp(old->bridge, c->bridge) ||
 	    strcmp(old->lan_port, c->lan_port) ||
+	    old->lan_gro != c->lan_gro ||
 	    strcmp(old->listen.host, c->listen.host) ||
 	    old->listen.port != c->listen.port ||
 	    strcmp(old->control_socket, c->control_socket) ||
 	    strcmp(old->control_group, c->control_group) ||
 	    strcmp(old->user, c->user))
 		log_warnx("reload: 'interface', 'bridge', 'lan-port', "
-			  "'listen', 'control-socket', 'control-group' and "
-			  "'user' take effect only at a restart");
+			  "'lan-gro', 'listen', 'control-socket', "
+			  "'control-group' and 'user' take effect only at a "
+			  "restart");
 }
 
 static void priv_reload(struct daemon *d)

@@ -52,6 +52,8 @@ struct config {
 	int bridge_line;
 	char lan_port[IFNAMSIZ];	/* "" = none */
 	int lan_port_line;
+	bool lan_gro;			/* turn on the LAN port's GRO */
+	int lan_gro_line;
 	struct config_endpoint listen;	/* host "" with port = any address */
 	char private_key[CONFIG_PATH_MAX];
 	int private_key_line;

@@ -185,6 +185,21 @@ Test(config, full_example_puts_every_value_and_line_in_the_struct)
 	free(err);
 }
 
+Test(config, lan_gro_no_is_kept_with_its_line)
+{
+	struct config c;
+	char *err;
+	int rc;
+
+	err = parse(HEAD "lan-gro no\n" PEER_A, &c, &rc);
+	cr_assert_str_empty(err);
+	cr_assert_eq(rc, 0);
+	cr_expect(!c.lan_gro);
+	cr_expect_eq(c.lan_gro_line, 2);
+	config_fini(&c);
+	free(err);
+}
+
 Test(config, defaults_come_from_config_init)
 {
 	struct config c;
@@ -208,6 +223,8 @@ Test(config, defaults_come_from_config_init)
 	cr_expect_eq(c.rekey_interval_line, 0);
 	cr_expect_eq(c.wan_mtu, 0, "wan-mtu defaults to discovery");
 	cr_expect(c.clamp_mss, "clamp-mss defaults to yes");
+	cr_expect(c.lan_gro, "lan-gro defaults to yes");
+	cr_expect_eq(c.lan_gro_line, 0);
 	cr_expect_str_eq(c.user, DAEMON_USER);
 	cr_assert_eq(c.npeers, 1);
 	cr_expect_eq(c.peers[0].keepalive, 0);
@@ -320,6 +337,8 @@ static const struct {
 	    ":1: 'control-group' takes one value"),
 	ROW("clamp-mss maybe\n" HEAD PEER_A,
 	    ":1: 'clamp-mss' must be 'yes' or 'no', got 'maybe'"),
+	ROW("lan-gro on\n" HEAD PEER_A,
+	    ":1: 'lan-gro' must be 'yes' or 'no', got 'on'"),
 	/* interface names */
 	ROW("interface abcdefghijklmnop\n" HEAD PEER_A,
 	    ":1: 'interface' must be at most 15 characters, "

@@ -2,14 +2,15 @@
 """udp_burst.py: send or receive numbered UDP datagrams of a fixed size.
 
   udp_burst.py recv ADDR PORT COUNT SIZE SECONDS  -> prints "got N intact"
-  udp_burst.py send ADDR PORT COUNT SIZE [GSO]
+  udp_burst.py send ADDR PORT COUNT SIZE [GSO [BURST]]
 
 Each datagram is SIZE bytes: a 4-byte index, then bytes derived from it, so
 the receiver checks every byte.  With GSO (> 1) the sender hands the kernel
 GSO datagrams at a time in one send (UDP_SEGMENT, Linux 4.18+): one UDP
 super-packet that is cut into SIZE-byte datagrams on its way out (by a TAP
-with USO, after the tunnel).  ADDR may be IPv4 or IPv6.  Bounded in count
-and time."""
+with USO, after the tunnel).  Sends pause 10 ms after every send, or with
+BURST after every BURST sends (back to back before).  ADDR may be IPv4 or
+IPv6.  Bounded in count and time."""
 import socket
 import sys
 import time
@@ -37,15 +38,16 @@ def sock(addr):
     return s
 
 
-def send(addr, port, count, size, gso):
+def send(addr, port, count, size, gso, burst):
     s = sock(addr)
     if gso > 1:
         s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, size)
-    for first in range(0, count, gso):
-        last = min(first + gso, count)
-        s.sendto(b"".join(payload(i, size) for i in range(first, last)),
-                 (addr, port))
-        time.sleep(0.01)
+    sends = [b"".join(payload(i, size) for i in range(f, min(f + gso, count)))
+             for f in range(0, count, gso)]
+    for n, data in enumerate(sends, 1):
+        s.sendto(data, (addr, port))
+        if n % burst == 0:
+            time.sleep(0.01)
     return 0
 
 
@@ -76,7 +78,8 @@ def main():
     port, count, size = int(port), int(count), int(size)
     if mode == "send":
         gso = int(sys.argv[6]) if len(sys.argv) > 6 else 1
-        return send(addr, port, count, size, max(gso, 1))
+        burst = int(sys.argv[7]) if len(sys.argv) > 7 else 1
+        return send(addr, port, count, size, max(gso, 1), max(burst, 1))
     return recv(addr, port, count, size, float(sys.argv[6]))
 
 
