@@ -125,7 +125,7 @@ bench_header()
 	fi
 	echo "  lab     : scripts/lab.sh namespaces, WAN veth MTU 1500," \
 		"traffic hostA -> hostB$([ "${BENCH_WIRE:-0}" != 1 ] ||
-			echo ", BENCH_WIRE=1: links cut GSO sends, wan0 and lan0 with GRO and 50 us moderation")"
+			echo ", BENCH_WIRE=1: links cut GSO sends, wan0 and lan0 with GRO and $((BENCH_WIRE_MODERATION / 1000)) us moderation")"
 	echo "  method  : median of $BENCH_RUNS run(s); TCP iperf3 -t $BENCH_SECONDS;" \
 		"UDP bench/udpgen.c 1400-byte datagrams, $BENCH_UDP_SEGS per send (GSO)" \
 		"and 1 per send, ${BENCH_UDP_SECONDS} s steps;" \
@@ -190,7 +190,7 @@ bench_wire()
 				lab_fail "$gw: cannot moderate $dev"
 		done
 	done
-	bench_say "wire-like links: GSO sends cut before each veth, GRO and ${BENCH_WIRE_MODERATION} ns of moderation on wan0 and lan0"
+	bench_say "wire-like links: GSO sends cut before each veth, GRO and $((BENCH_WIRE_MODERATION / 1000)) us of moderation on wan0 and lan0"
 }
 
 # bench_one KIND RUN: run RUN of KIND into $BENCH_TMP/KIND.txt, on a lab of

@@ -45,15 +45,6 @@ static int dev_ioctl(const struct dev *d, void *data)
 	return ioctl(d->fd, SIOCETHTOOL, &ifr);
 }
 
-/* Read d's feature words again (after a change). */
-static int dev_read(struct dev *d)
-{
-	memset(d->get->features, 0, d->words * sizeof(d->get->features[0]));
-	d->get->cmd = ETHTOOL_GFEATURES;
-	d->get->size = d->words;
-	return dev_ioctl(d, d->get);
-}
-
 static void dev_close(struct dev *d)
 {
 	int saved = errno;
@@ -112,7 +103,9 @@ static int dev_open(struct dev *d, const char *name)
 	/* The kernel may name fewer than it counted (not more). */
 	if (d->names->len < d->n)
 		d->n = d->names->len;
-	return dev_read(d);
+	d->get->cmd = ETHTOOL_GFEATURES;
+	d->get->size = d->words;
+	return dev_ioctl(d, d->get);
 }
 
 /* The bit named want, or -1 when this kernel has no such feature. */

@@ -40,8 +40,7 @@ struct offload_saved {
  * on interface ifname where they are off and the driver lets them change.
  * Fills *saved with what it turned on.  Returns the number of features
  * turned on (0: all were on already, or cannot change), or -1 when the
- * kernel refused (logged as a warning; *saved then holds what must still
- * be undone, if anything).
+ * kernel refused (logged as a warning; nothing changed, *saved is empty).
  */
 int offload_lan_on(const char *ifname, bool udp, struct offload_saved *saved);
 
