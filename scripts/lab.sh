@@ -576,6 +576,37 @@ lab_wire_segments()
 	done
 }
 
+# lab_udp_burst WHAT TO PORT COUNT SIZE [GSO [BURST]]: COUNT numbered
+# datagrams of SIZE bytes from hostA to hostB's address TO, port PORT
+# (tests/integration/lib/udp_burst.py: GSO per send, a pause after every
+# BURST sends); fails the test, its message starting with WHAT, unless all
+# COUNT arrive intact.  Bounded: 20 s for each side.
+lab_udp_burst()
+{
+	local what=$1 to=$2 port=$3 n=$4 size=$5 out rpid got
+	shift 5
+	out=$LAB_DIR/udp-$port.out
+	lab_bg hB "$out" timeout 20 "$LAB_PY" "$LAB_LIB/udp_burst.py" recv \
+		"$to" "$port" "$n" "$size" 15
+	rpid=$LAB_LAST_PID
+	lab_wait_file "$out" ready 50 ||
+		lab_fail "$what: udp receiver: $(cat "$out")"
+	lab_in hA timeout 20 "$LAB_PY" "$LAB_LIB/udp_burst.py" send "$to" \
+		"$port" "$n" "$size" "$@" || lab_fail "$what: udp sender failed"
+	lab_wait_exit "$rpid" 200
+	got=$(sed -n 's/^got \([0-9]*\) intact$/\1/p' "$out")
+	[ "${got:-0}" -eq "$n" ] ||
+		lab_fail "$what: ${got:-0} of $n UDP datagrams of $size bytes arrived intact"
+}
+
+# lab_tap_tx GW: packets gateway GW's kernel handed to tap0 (one per skb,
+# so one per super-frame).
+lab_tap_tx()
+{
+	ip -n "$LAB_P-$1" -s -j link show tap0 | "$LAB_PY" -c \
+		'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'
+}
+
 # lab_ping FROM_NS TO [COUNT] [ping options...]: quiet bounded ping, 0 if
 # every echo was answered.
 lab_ping()

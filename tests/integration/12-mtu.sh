@@ -61,16 +61,7 @@ for mtu in 1500 1420 1280; do
 	lab_say "ping -M do -s 1472: 5/5"
 
 	port=$((port + 1))
-	lab_bg hB "$LAB_DIR/udp-$mtu.out" timeout 20 "$LAB_PY" \
-		"$LAB_LIB/udp_burst.py" recv "$LAB_LAN4_B" "$port" 50 1472 15
-	rpid=$LAB_LAST_PID
-	lab_wait_file "$LAB_DIR/udp-$mtu.out" ready 50 || lab_fail "udp receiver"
-	lab_in hA timeout 20 "$LAB_PY" "$LAB_LIB/udp_burst.py" send \
-		"$LAB_LAN4_B" "$port" 50 1472 || lab_fail "udp sender failed"
-	lab_wait_exit "$rpid" 200
-	got=$(sed -n 's/^got \([0-9]*\) intact$/\1/p' "$LAB_DIR/udp-$mtu.out")
-	[ "${got:-0}" -eq 50 ] ||
-		lab_fail "MTU $mtu: ${got:-0} of 50 UDP datagrams of 1472 bytes arrived intact"
+	lab_udp_burst "MTU $mtu" "$LAB_LAN4_B" "$port" 50 1472
 	lab_say "50/50 UDP datagrams of 1472 bytes intact"
 
 	port=$((port + 1))

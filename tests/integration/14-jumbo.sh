@@ -42,17 +42,7 @@ lab_say "4 MB over TCP with jumbo MTU: SHA-256 matches"
 
 # UDP GSO with jumbo datagrams: the super-frame's datagrams do not fit a
 # tunnel datagram, so each is sent in tunnel fragments.
-out=$LAB_DIR/udp-jumbo.out
-lab_bg hB "$out" timeout 30 "$LAB_PY" "$LAB_LIB/udp_burst.py" recv \
-	"$LAB_LAN4_B" 5002 40 8000 20
-rpid=$LAB_LAST_PID
-lab_wait_file "$out" ready 50 || lab_fail "udp receiver: $(cat "$out")"
-lab_in hA timeout 30 "$LAB_PY" "$LAB_LIB/udp_burst.py" send "$LAB_LAN4_B" \
-	5002 40 8000 8 || lab_fail "udp sender failed"
-lab_wait_exit "$rpid" 300
-got=$(sed -n 's/^got \([0-9]*\) intact$/\1/p' "$out")
-[ "${got:-0}" -eq 40 ] ||
-	lab_fail "${got:-0} of 40 UDP datagrams of 8000 bytes (8 per GSO send) arrived intact"
+lab_udp_burst "8 per GSO send" "$LAB_LAN4_B" 5002 40 8000 8
 lab_say "40/40 UDP datagrams of 8000 bytes, 8 per GSO send: intact"
 
 lab_reap "$wanpid" 20

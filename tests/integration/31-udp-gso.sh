@@ -27,14 +27,6 @@ if grep -q 'no UDP segmentation offload' "$LAB_DIR/gwA.log"; then
 	lab_say "********************************************************"
 fi
 
-# tap_tx GW: packets gateway GW's kernel handed to tap0 (one per skb, so
-# one per super-frame).
-tap_tx()
-{
-	ip -n "$LAB_P-$1" -s -j link show tap0 | "$LAB_PY" -c \
-		'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'
-}
-
 pcap=$LAB_DIR/wan.pcap
 lab_tcpdump wan "$LAB_DIR/wan.out" -i br0 -s 96 -U -w "$pcap" udp
 
@@ -45,21 +37,11 @@ for to in "$LAB_LAN4_B" "$LAB_LAN6_B"; do
 	lab_get bad_a A tap_bad_frames
 	lab_get cut_a A tap_supers
 	lab_get supers_b B gro_supers
-	tx0=$(tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
-	out=$LAB_DIR/udp-$port.out
-	lab_bg hB "$out" timeout 30 "$LAB_PY" "$LAB_LIB/udp_burst.py" recv \
-		"$to" "$port" "$N" "$SIZE" 20
-	rpid=$LAB_LAST_PID
-	lab_wait_file "$out" ready 50 || lab_fail "udp receiver: $(cat "$out")"
-	lab_in hA timeout 30 "$LAB_PY" "$LAB_LIB/udp_burst.py" send "$to" \
-		"$port" "$N" "$SIZE" "$GSO" || lab_fail "udp sender failed"
-	lab_wait_exit "$rpid" 300
-	got=$(sed -n 's/^got \([0-9]*\) intact$/\1/p' "$out")
-	[ "${got:-0}" -eq "$N" ] ||
-		lab_fail "$to: ${got:-0} of $N datagrams arrived intact"
+	tx0=$(lab_tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
+	lab_udp_burst "$to" "$to" "$port" "$N" "$SIZE" "$GSO"
 	lab_say "$N/$N datagrams intact"
 
-	tx1=$(tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
+	tx1=$(lab_tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
 	lab_get bad_a1 A tap_bad_frames
 	lab_get cut_a1 A tap_supers
 	lab_get supers_b1 B gro_supers

@@ -33,12 +33,6 @@ expect_features()
 	lab_say "$3: $1's lan0 has GRO and UDP GRO forwarding $2"
 }
 
-tap_tx()
-{
-	ip -n "$LAB_P-$1" -s -j link show tap0 | "$LAB_PY" -c \
-		'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'
-}
-
 command -v ethtool >/dev/null || lab_fail "ethtool is missing (scripts/deps.sh)"
 lab_up
 lab_keys
@@ -70,19 +64,9 @@ for to in "$LAB_LAN4_B" "$LAB_LAN6_B"; do
 	port=$((port + 1))
 	lab_step "$N datagrams of $SIZE bytes to $to, one per send, $BURST back to back"
 	lab_get cut_a A tap_supers
-	tx0=$(tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
-	out=$LAB_DIR/udp-$port.out
-	lab_bg hB "$out" timeout 30 "$LAB_PY" "$LAB_LIB/udp_burst.py" recv \
-		"$to" "$port" "$N" "$SIZE" 20
-	rpid=$LAB_LAST_PID
-	lab_wait_file "$out" ready 50 || lab_fail "udp receiver: $(cat "$out")"
-	lab_in hA timeout 30 "$LAB_PY" "$LAB_LIB/udp_burst.py" send "$to" \
-		"$port" "$N" "$SIZE" 1 "$BURST" || lab_fail "udp sender failed"
-	lab_wait_exit "$rpid" 300
-	got=$(sed -n 's/^got \([0-9]*\) intact$/\1/p' "$out")
-	[ "${got:-0}" -eq "$N" ] ||
-		lab_fail "$to: ${got:-0} of $N datagrams arrived intact"
-	tx1=$(tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
+	tx0=$(lab_tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
+	lab_udp_burst "$to" "$to" "$port" "$N" "$SIZE" 1 "$BURST"
+	tx1=$(lab_tap_tx gwA) || lab_fail "cannot read tap0's counters on gwA"
 	lab_get cut_a1 A tap_supers
 	lab_say "$N/$N datagrams intact; gwA's tap0 handed over $((tx1 - tx0)) packets, $((cut_a1 - cut_a)) super-frames cut"
 	[ "$uso" = 1 ] || continue
