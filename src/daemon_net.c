@@ -230,6 +230,21 @@ static int net_setup(struct daemon *d)
 	return 0;
 }
 
+/*
+ * fork does not pass memory locks on: the secrets the parent handed down
+ * in sodium_malloc memory (still do-not-dump) are locked again here, so
+ * that this process's copies never reach swap either.  Like sodium_malloc,
+ * go on without the lock where the system refuses it.
+ */
+static void net_relock(struct daemon *d)
+{
+	size_t n = d->cfg->npeers ? d->cfg->npeers : 1;
+
+	if (sodium_mlock(d->id.priv, sizeof(*d->id.priv)) < 0 ||
+	    (d->specs && sodium_mlock(d->specs, n * sizeof(*d->specs)) < 0))
+		log_warn("cannot lock the network process's key memory");
+}
+
 /* The network process: never returns. */
 void daemon_net_main(struct daemon *d)
 {
@@ -239,6 +254,7 @@ void daemon_net_main(struct daemon *d)
 	log_ipc = d->ipc;
 	fcntl(d->ipc, F_SETFL, O_NONBLOCK);	/* a full pipe drops a log line */
 	log_set_sink(net_log_sink);
+	net_relock(d);
 	/* The parent's netlink socket: links are the parent's business. */
 	bridge_forget(d->bridge);
 	d->bridge = NULL;

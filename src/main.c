@@ -234,6 +234,14 @@ int main(int argc, char **argv)
 		;
 	if (fd > 2)
 		close(fd);
+	/* And nothing else inherited (a shell's or a supervisor's stray
+	 * descriptors), least of all into the network process's sandbox. */
+	if (close_range(3, ~0U, 0) < 0) {
+		int max = (int)sysconf(_SC_OPEN_MAX);
+
+		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			close(fd);
+	}
 	log_init(LOG_TO_STDERR, 0, "tapbridge");
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialise");

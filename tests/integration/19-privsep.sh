@@ -2,8 +2,9 @@
 # 19-privsep: after setup, the process that reads packets from the network
 # runs as the configured unprivileged user, in a chroot, with no capability
 # (effective, permitted or bounding), no-new-privs and a seccomp filter,
-# and holds no netlink socket and no standard stream but /dev/null;
-# the privileged parent keeps only CAP_NET_ADMIN and CAP_KILL.  Traffic,
+# and holds no netlink socket, no standard stream but /dev/null and no
+# descriptor it was started with (gwA starts with a stray one); the
+# privileged parent keeps only CAP_NET_ADMIN and CAP_KILL.  Traffic,
 # status and a rekey still work inside the sandbox; after SIGTERM nothing is
 # left.
 set -uo pipefail
@@ -13,7 +14,9 @@ lab_require_root
 lab_up
 lab_keys
 lab_conf -r 10
-lab_start A
+# gwA starts with a stray descriptor open, as from a careless shell or
+# supervisor: neither of its processes may keep it.
+lab_start A 7>"$LAB_DIR/stray"
 lab_start B
 lab_wait_link
 
@@ -49,6 +52,20 @@ for gw in A B; do
 		! grep -qx "$ino" <<<"$nl" ||
 			lab_fail "network process holds a netlink socket (fd ${fd##*/})"
 	done
+	# Nothing inherited either: every other descriptor is the TAP, a
+	# socket or the loop's epoll, signalfd and timerfd.
+	for fd in /proc/"$child"/fd/*; do
+		[ "${fd##*/}" -gt 2 ] || continue
+		case $(readlink "$fd") in
+		/dev/net/tun | socket:* | anon_inode:*) ;;
+		*) lab_fail "network process holds fd ${fd##*/}: $(readlink "$fd")" ;;
+		esac
+	done
+	for p in "$parent" "$child"; do
+		! ls -l /proc/"$p"/fd/ | grep -q "$LAB_DIR/stray" ||
+			lab_fail "process $p kept the stray descriptor it was started with"
+	done
+	lab_say "net: no descriptor but /dev/null, the TAP, sockets and its loop's"
 	[ "$(field "$parent" Uid)" = 0 ] || lab_fail "parent is not root"
 	# CAP_NET_ADMIN (12) and CAP_KILL (5) only.
 	[ "$(field "$parent" CapEff)" = 0000000000001020 ] ||

@@ -3,10 +3,11 @@
 # status output.  Every process of both daemons (privileged parent and
 # network process) has RLIMIT_CORE 0, or keeps its secrets in pages marked
 # "do not dump" (VmFlags dd in /proc/PID/smaps, as sodium_malloc makes
-# them).  After traffic, rekeys, forged and foreign handshakes and a
-# restart, with debug logging on, neither the logs, `tapbridge status`
-# (text and JSON) nor `tapbridge -t` contain any private key or the
-# preshared key, in base64 or in hex.
+# them), and those pages are locked (VmFlags lo), so never swapped.
+# After traffic, rekeys, forged and foreign handshakes and a restart, with
+# debug logging on, neither the logs, `tapbridge status` (text and JSON)
+# nor `tapbridge -t` contain any private key or the preshared key, in
+# base64 or in hex.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lab.sh"
 . "$(dirname "$0")/lib/hostile.sh"
@@ -17,6 +18,7 @@ lab_default_up -p -r 10
 
 lab_step "no core dumps of secrets"
 for g in A B; do
+	keyregions=0
 	for p in $(hostile_tree "$(lab_pid $g)"); do
 		core=$(awk '/^Max core file size/ { print $5 }' "/proc/$p/limits")
 		dd=$(grep -c '^VmFlags:.* dd' "/proc/$p/smaps" 2>/dev/null)
@@ -24,7 +26,23 @@ for g in A B; do
 		lab_say "gw$g pid $p: core limit '$core', $dd do-not-dump regions ($name)"
 		[ "$core" = 0 ] || [ "$dd" -gt 0 ] ||
 			lab_fail "gw$g pid $p may dump its keys: core limit '$core' and no MADV_DONTDUMP region"
+		# Nor swap: every writable do-not-dump region (sodium_malloc's)
+		# is locked (VmFlags lo), in the network process too, which
+		# fork gave the parent's key pages without their locks.
+		read -r locked unlocked < <(awk '
+			/^[0-9a-f]+-[0-9a-f]+ / { perms = $2 }
+			/^VmFlags:/ && perms ~ /^rw/ && / dd/ {
+				if (/ lo/) l++; else u++
+			}
+			END { print l + 0, u + 0 }' "/proc/$p/smaps")
+		lab_say "gw$g pid $p: $locked locked key regions, $unlocked not locked"
+		[ "$unlocked" = 0 ] ||
+			lab_fail "gw$g pid $p: $unlocked writable do-not-dump region(s) not locked (of $((locked + unlocked)))"
+		keyregions=$((keyregions + locked))
 	done
+	# The parent wipes its keys after the fork; the network process
+	# holds them.
+	[ "$keyregions" -gt 0 ] || lab_fail "gw$g: no locked key region in any process"
 done
 
 lab_step "exercise the daemons: traffic, rekeys, bad handshakes, a restart"
