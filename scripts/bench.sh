@@ -11,8 +11,8 @@
 # (WAN MTU 1500), measure the plain-wire RTT baseline, bring the tunnel up,
 # 2 s of TCP not measured, then TCP 1 stream (with CPU accounting), TCP 4
 # streams, the two UDP rate searches (bench/udpgen.c sending with UDP GSO,
-# then one datagram at a time), ping.  The lab's EXIT trap tears it down; only our own PIDs are
-# killed.  Details of each kind in bench/tunnels.sh, of each measurement in
+# then one datagram at a time), ping (50 ms apart, then back to back).  The
+# lab's EXIT trap tears it down; only our own PIDs are killed.  Details of each kind in bench/tunnels.sh, of each measurement in
 # bench/measure.sh; bench/report.py makes the table.
 #
 # Environment:
@@ -26,6 +26,7 @@
 #   BENCH_UDP_SEGS     datagrams per send in the "UDP GSO" column (default
 #                      46: 64 KB; 2 to 64)
 #   BENCH_PINGS        pings per RTT sample, 50 ms apart (default 50)
+#   BENCH_PINGS_BUSY   pings per busy RTT sample, back to back (default 500)
 #   BENCH_TUNNELS      the kinds to run (default: all), e.g. "tapbridge vxlan"
 #   BENCH_KEEP=1       keep the per-kind logs and results (path printed)
 #   BENCH_WIRE=1       veths that behave like physical links: hostA's eth0
@@ -57,6 +58,7 @@ BENCH_UDP_BISECT=${BENCH_UDP_BISECT:-5}
 BENCH_UDP_SEGS=${BENCH_UDP_SEGS:-46}
 BENCH_WIRE_MODERATION=50000	# ns: a network card's rx-usecs 50
 BENCH_PINGS=${BENCH_PINGS:-50}
+BENCH_PINGS_BUSY=${BENCH_PINGS_BUSY:-500}
 BENCH_TUNNELS=${BENCH_TUNNELS:-tapbridge openvpn tinc fastd fastd1434 vxlan}
 PEERS=${PEERS:-0}
 BENCH_TMP=
@@ -129,7 +131,7 @@ bench_header()
 	echo "  method  : median of $BENCH_RUNS run(s); TCP iperf3 -t $BENCH_SECONDS;" \
 		"UDP bench/udpgen.c 1400-byte datagrams, $BENCH_UDP_SEGS per send (GSO)" \
 		"and 1 per send, ${BENCH_UDP_SECONDS} s steps;" \
-		"RTT $BENCH_PINGS pings 50 ms apart"
+		"RTT $BENCH_PINGS pings 50 ms apart, busy RTT $BENCH_PINGS_BUSY back to back"
 	printf '  versions: %s' "$(iperf3 --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2)"
 	for k in $BENCH_TUNNELS; do
 		# fastd's again, unless plain fastd is not in the list.
@@ -195,7 +197,7 @@ bench_wire()
 
 # bench_one KIND RUN: run RUN of KIND into $BENCH_TMP/KIND.txt, on a lab of
 # its own: plain-wire baseline, the tunnel, 2 s of unmeasured TCP, then TCP
-# x1 (with CPU accounting) and x4, the two UDP searches and ping.  Runs in
+# x1 (with CPU accounting) and x4, the two UDP searches and both pings.  Runs in
 # a subshell: lab_up sets the lab's EXIT trap there, lab_fail ends only it.
 # Exit 0, 1 (failed before measuring anything) or 2 (the tunnel went down).
 bench_one()
@@ -230,6 +232,7 @@ bench_one()
 		bench_still_up "$r"
 	bench_udp_from "$r" udp1 1 "${start:-100}" || bench_still_up "$r"
 	bench_ping rtt "$r" || bench_still_up "$r"
+	bench_ping rttb "$r" busy || bench_still_up "$r"
 	lab_down
 }
 
@@ -384,13 +387,18 @@ bench_legend()
 	  same minus the median over a plain wire (each gateway's lan0 bridged
 	  to its wan0, so frames take the tunnel's path across the WAN switch,
 	  no tunnel: ${base:-?} ms).
+	+RTT busy: the same with $BENCH_PINGS_BUSY pings back to back (ping -A: each
+	  leaves when the last reply is in), baseline likewise: the latency of
+	  a path in use, where +RTT's pings find every process and CPU on the
+	  path asleep after 50 ms of quiet (a userspace tunnel wakes a process
+	  at each gateway on the way out and back; kernel VXLAN wakes none).
 	CPU/Gbit: CPU seconds the whole machine spent during the single-stream run
 	  per Gbit received (iperf3 and anything else running included; not the
 	  hypervisor's steal time); tun CPU:
 	  the tunnel daemons' own user+system time per Gbit (none for VXLAN, which
 	  works in the kernel's softirq).
 	tapbridge vs. row: tapbridge's median divided by the row's; above x1 is
-	  better for x1, x4 and UDP, below x1 is better for +RTT and CPU.
+	  better for x1, x4 and UDP, below x1 is better for the RTTs and CPU.
 	  Each run is on a fresh lab; the tunnel gets 2 s of TCP first, not measured.
 	MTU: WAN MTU 1500 for every tunnel.  VXLAN runs with hosts, lan0 and vx0
 	  at MTU 1450 and "fastd 1434" with hosts, lan0 and its TAP at 1434, so

@@ -27,6 +27,7 @@ COLUMNS = [
     ("udp1", "UDP 1x1", "Mbit/s", "{:.0f}", True),
     ("rtt", "RTT", "ms", "{:.3f}", False),
     ("added", "+RTT", "ms", "{:.3f}", False),
+    ("addedb", "+RTT", "busy ms", "{:.3f}", False),
     ("cpu", "CPU/Gbit", "s", "{:.2f}", False),
     ("tcpu", "tun CPU", "s/Gbit", "{:.2f}", False),
 ]
@@ -37,6 +38,7 @@ RATIOS = [
     ("udp", "UDPg"),
     ("udp1", "UDP1"),
     ("added", "+RTT"),
+    ("addedb", "+RTTb"),
     ("cpu", "CPU"),
 ]
 
@@ -105,6 +107,8 @@ def read_result(path):
     med = {k: statistics.median(v) for k, v in res["m"].items() if v}
     if "rtt" in med and "base" in med:
         med["added"] = med["rtt"] - med["base"]
+    if "rttb" in med and "baseb" in med:
+        med["addedb"] = med["rttb"] - med["baseb"]
     res["med"] = med
     return res
 
