@@ -12,8 +12,9 @@
 # 2 s of TCP not measured, then TCP 1 stream (with CPU accounting), TCP 4
 # streams, the two UDP rate searches (bench/udpgen.c sending with UDP GSO,
 # then one datagram at a time), ping (50 ms apart, then back to back).  The
-# lab's EXIT trap tears it down; only our own PIDs are killed.  Details of each kind in bench/tunnels.sh, of each measurement in
-# bench/measure.sh; bench/report.py makes the table.
+# lab's EXIT trap tears it down; only our own PIDs are killed.  Details of
+# each kind in bench/tunnels.sh, of each measurement in bench/measure.sh;
+# bench/report.py makes the table.
 #
 # Environment:
 #   PEERS=1            install openvpn, tinc, fastd, iperf3 (and openssl)
@@ -201,8 +202,9 @@ bench_wire()
 
 # bench_one KIND RUN: run RUN of KIND into $BENCH_TMP/KIND.txt, on a lab of
 # its own: plain-wire baseline, the tunnel, 2 s of unmeasured TCP, then TCP
-# x1 (with CPU accounting) and x4, the two UDP searches and both pings.  Runs in
-# a subshell: lab_up sets the lab's EXIT trap there, lab_fail ends only it.
+# x1 (with CPU accounting) and x4, the two UDP searches and both pings.
+# Runs in a subshell: lab_up sets the lab's EXIT trap there, lab_fail ends
+# only it.
 # Exit 0, 1 (failed before measuring anything) or 2 (the tunnel went down).
 bench_one()
 {
