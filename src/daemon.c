@@ -84,6 +84,11 @@ int daemon_peer_keys_usable(const struct config *c,
 	return rc;
 }
 
+size_t daemon_specs_size(const struct config *c)
+{
+	return sizeof(struct peer_spec) * (c->npeers ? c->npeers : 1);
+}
+
 int daemon_specs_make(const struct config *c, const struct udp *u,
 		      struct peer_spec **out)
 {
@@ -92,12 +97,12 @@ int daemon_specs_make(const struct config *c, const struct udp *u,
 	size_t i;
 	int rc = 0;
 
-	s = sodium_malloc(sizeof(*s) * (c->npeers ? c->npeers : 1));
+	s = sodium_malloc(daemon_specs_size(c));
 	if (!s) {
 		log_warn("peers");
 		return -1;
 	}
-	memset(s, 0, sizeof(*s) * (c->npeers ? c->npeers : 1));
+	memset(s, 0, daemon_specs_size(c));
 	for (i = 0; i < c->npeers; i++) {
 		const struct config_peer *cp = &c->peers[i];
 		struct keys_secret *psk;

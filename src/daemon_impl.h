@@ -92,6 +92,8 @@ int daemon_peer_keys_usable(const struct config *c,
 int daemon_specs_make(const struct config *c, const struct udp *u,
 		      struct peer_spec **out);
 void daemon_specs_free(struct peer_spec *s);
+/* daemon_specs_size(c): the bytes of daemon_specs_make's array for c. */
+size_t daemon_specs_size(const struct config *c);
 
 /* daemon.c: standard input, output and error on /dev/null. */
 void daemon_null_streams(void);

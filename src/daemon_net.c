@@ -238,10 +238,8 @@ static int net_setup(struct daemon *d)
  */
 static void net_relock(struct daemon *d)
 {
-	size_t n = d->cfg->npeers ? d->cfg->npeers : 1;
-
 	if (sodium_mlock(d->id.priv, sizeof(*d->id.priv)) < 0 ||
-	    (d->specs && sodium_mlock(d->specs, n * sizeof(*d->specs)) < 0))
+	    (d->specs && sodium_mlock(d->specs, daemon_specs_size(d->cfg)) < 0))
 		log_warn("cannot lock the network process's key memory");
 }
 

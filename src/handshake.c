@@ -168,7 +168,6 @@ void handshake_label_key(uint8_t out[WIRE_KEY_LEN], const char *label,
 	hash2(out, label, strlen(label), pub, WIRE_KEY_LEN);
 }
 
-
 static void mac1(uint8_t out[WIRE_MAC1_LEN], const uint8_t key[WIRE_KEY_LEN],
 		 const uint8_t *msg, size_t len)
 {
