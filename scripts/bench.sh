@@ -8,7 +8,8 @@
 # BENCH_RUNS runs, each of every tunnel kind in turn (so that the machine's
 # drift reaches every row alike), each in a subshell with a lab of its own
 # (so one kind's failure or leftovers cannot touch the next): build the lab
-# (WAN MTU 1500), measure the plain-wire RTT baseline, bring the tunnel up,
+# (WAN MTU 1500), measure the plain-wire RTT baseline (in tapbridge's runs
+# also the wire's UDP 1x1 rate, a row of its own), bring the tunnel up,
 # 2 s of TCP not measured, then TCP 1 stream (with CPU accounting), TCP 4
 # streams, the two UDP rate searches (bench/udpgen.c sending with UDP GSO,
 # then one datagram at a time), ping (50 ms apart, then back to back).  The
@@ -214,7 +215,12 @@ bench_one()
 	LAB_WAN_MTU=1500
 	lab_up
 	bench_say "plain-wire baseline"
-	bench_baseline "$r"
+	# tapbridge's runs also measure the wire's UDP 1x1 (bench_main).
+	if [ "$kind" = tapbridge ] && [ -f "$BENCH_TMP/wire.txt" ]; then
+		bench_baseline "$r" "$BENCH_TMP/wire.txt"
+	else
+		bench_baseline "$r"
+	fi
 	bench_say "bringing $kind up"
 	bench_tunnel_up "$kind"
 	[ "${BENCH_WIRE:-0}" != 1 ] || bench_wire
@@ -265,9 +271,22 @@ bench_cleanup()
 	fi
 }
 
+# bench_status FILE METRIC: a result file without a status gets one: ok
+# when it holds METRIC, else failed, with its first note as the reason.
+bench_status()
+{
+	grep -q '^status ' "$1" && return 0
+	if grep -q "^$2 " "$1"; then
+		echo "status ok" >>"$1"
+	else
+		echo "status failed" >>"$1"
+		echo "why $(sed -n 's/^note //p' "$1" | head -n 1)" >>"$1"
+	fi
+}
+
 bench_main()
 {
-	local kind out rc why ok=1 bin t0 r
+	local kind kinds out rc why ok=1 bin t0 r
 	bench_check_number BENCH_RUNS "$BENCH_RUNS" 15
 	bench_check_number BENCH_SECONDS "$BENCH_SECONDS" 60
 	bench_check_number BENCH_UDP_SECONDS "$BENCH_UDP_SECONDS" 60
@@ -300,6 +319,12 @@ bench_main()
 	exec 3>&1
 	BENCH_HEAD=$(bench_header)
 	printf '%s\n\n' "$BENCH_HEAD"
+	# The plain wire's UDP 1x1 row, measured in tapbridge's runs; not
+	# under BENCH_WIRE, whose settings come with the tunnel.
+	case " $BENCH_TUNNELS " in
+	*" tapbridge "*) [ "${BENCH_WIRE:-0}" = 1 ] ||
+		echo "label plain wire" >"$BENCH_TMP/wire.txt" ;;
+	esac
 	for kind in $BENCH_TUNNELS; do
 		out=$BENCH_TMP/$kind.txt
 		echo "label $(bench_label "$kind")" >"$out"
@@ -343,18 +368,16 @@ bench_main()
 		done
 	done
 	for kind in $BENCH_TUNNELS; do
-		out=$BENCH_TMP/$kind.txt
-		grep -q '^status ' "$out" && continue
-		if grep -q '^tcp1 ' "$out"; then
-			echo "status ok" >>"$out"
-		else
-			echo "status failed" >>"$out"
-			echo "why $(sed -n 's/^note //p' "$out" | head -n 1)" >>"$out"
-		fi
+		bench_status "$BENCH_TMP/$kind.txt" tcp1
 	done
+	kinds=$BENCH_TUNNELS
+	if [ -f "$BENCH_TMP/wire.txt" ]; then
+		kinds="$kinds wire"
+		bench_status "$BENCH_TMP/wire.txt" udp1
+	fi
 	printf '\n%s\n\n' "$BENCH_HEAD"
 	# shellcheck disable=SC2086 # a list of words
-	"$BENCH_PY" "$BENCH_LIB/report.py" table "$BENCH_TMP" $BENCH_TUNNELS
+	"$BENCH_PY" "$BENCH_LIB/report.py" table "$BENCH_TMP" $kinds
 	bench_legend
 	if ! grep -q '^status ok' "$BENCH_TMP/tapbridge.txt" 2>/dev/null ||
 		! grep -q '^tcp1 ' "$BENCH_TMP/tapbridge.txt" 2>/dev/null; then
@@ -389,6 +412,11 @@ bench_legend()
 	  the gateway's card merges them again (GRO; tapbridge(8) CAVEATS).  The
 	  receiver reads with UDP GRO and recvmmsg.  ">": the generator was the
 	  limit in at least one run (the median may be a lower bound).
+	plain wire: UDP 1x1 with no tunnel (each gateway's lan0 bridged to its
+	  wan0, as for +RTT), measured in tapbridge's runs (not with
+	  BENCH_WIRE=1): what this lab carries of datagrams sent one by one
+	  when nothing seals them; each send crosses both bridges to hostB's
+	  socket within the sender's own system call.
 	RTT: median ping round trip hostA -> hostB through the tunnel; +RTT: the
 	  same minus the median over a plain wire (each gateway's lan0 bridged
 	  to its wan0, so frames take the tunnel's path across the WAN switch,

@@ -289,14 +289,16 @@ bench_ping()
 	bench_say "run $run: ping median $med ms ($metric)"
 }
 
-# bench_baseline RUN: the RTT over a plain wire, the path every tunnel's
-# datagrams take: each gateway's wan0 bridged with its lan0, so that
-# frames cross the WAN switch as they are, no tunnel.  Undone afterwards
-# (bridges deleted, ports released, wan0's addresses as they were) so that
-# the tunnel starts on a clean gateway.
+# bench_baseline RUN [WIRE]: the RTT over a plain wire, the path every
+# tunnel's datagrams take: each gateway's wan0 bridged with its lan0, so
+# that frames cross the WAN switch as they are, no tunnel.  With WIRE (a
+# result file), also the UDP 1x1 search over that wire into WIRE: the lab's
+# own ceiling for datagrams sent one by one.  Undone afterwards (bridges
+# deleted, ports released, wan0's addresses as they were) so that the
+# tunnel starts on a clean gateway.
 bench_baseline()
 {
-	local run=$1 gw
+	local run=$1 wire=${2:-} gw
 	for gw in gwA gwB; do
 		ip -n "$LAB_P-$gw" link add br0 type bridge forward_delay 0 \
 			stp_state 0 &&
@@ -308,6 +310,10 @@ bench_baseline()
 	lab_wait_link
 	bench_ping base "$run"
 	bench_ping baseb "$run" busy
+	if [ -n "$wire" ]; then
+		local BENCH_OUT=$wire
+		bench_udp_from "$run" udp1 1 1000 || :
+	fi
 	for gw in gwA gwB; do
 		ip -n "$LAB_P-$gw" link del br0 ||
 			lab_fail "$gw: cannot delete the baseline bridge"
