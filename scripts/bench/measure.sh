@@ -292,10 +292,11 @@ bench_ping()
 # bench_baseline RUN [WIRE]: the RTT over a plain wire, the path every
 # tunnel's datagrams take: each gateway's wan0 bridged with its lan0, so
 # that frames cross the WAN switch as they are, no tunnel.  With WIRE (a
-# result file), also the UDP 1x1 search over that wire into WIRE: the lab's
-# own ceiling for datagrams sent one by one.  Undone afterwards (bridges
-# deleted, ports released, wan0's addresses as they were) so that the
-# tunnel starts on a clean gateway.
+# result file), also the UDP 1x1 search over that wire into WIRE: what the
+# lab carries of datagrams sent one by one when nothing seals them (not a
+# bound for a tunnel, whose sender's system call may end earlier, at the
+# TAP).  Undone afterwards (bridges deleted, ports released, wan0's
+# addresses as they were) so that the tunnel starts on a clean gateway.
 bench_baseline()
 {
 	local run=$1 wire=${2:-} gw
